@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need when it is missing (Debian packages, npm
+# dependencies), builds, then runs unit, integration and end-to-end tests. `.ci/run` calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v turnutils_uclient >/dev/null || need+=(coturn)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v ip >/dev/null || need+=(iproute2)
+command -v iptables >/dev/null || need+=(iptables)
+command -v openssl >/dev/null || need+=(openssl)
+command -v bc >/dev/null || need+=(bc)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing test dependencies: ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+[ -d node_modules ] || npm ci
+npm run build
+npx tsc -p tsconfig.json --noEmit
+npx tsc -p src/client/tsconfig.json
+
+npx vitest run "$@"

@@ -1,0 +1,119 @@
+/**
+ * The one config schema. Sections live in their own files when they grow (turn.ts); every leaf has
+ * a default and a description, which docs/config.md is generated from (scripts/gen-config-docs.ts).
+ */
+import { z } from 'zod';
+import { bool, durationSeconds, list, optionalString, port, positiveInt } from './fields.js';
+import { turnSection } from './turn.js';
+
+const server = z
+  .object({
+    port: port(7880).describe('HTTP/WebSocket port (REST, signaling, demo, metrics)'),
+    host: z.string().default('0.0.0.0').describe('Address to listen on'),
+    publicUrl: optionalString().describe('URL clients are told to connect to (e.g. https://parley.example.com)'),
+    tlsCert: optionalString().describe('PEM certificate file; with tlsKey, serves HTTPS and WSS'),
+    tlsKey: optionalString().describe('PEM private key file for tlsCert'),
+    trustProxy: bool(false).describe('Trust X-Forwarded-For from a reverse proxy (for client addresses)'),
+    shutdownGrace: durationSeconds(5).describe('Seconds to let connections drain on SIGTERM'),
+  })
+  .prefault({});
+
+const log = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty in a terminal, JSON otherwise'),
+  })
+  .prefault({});
+
+const auth = z
+  .object({
+    apiKey: optionalString().describe('API key (the JWT "iss"); with apiSecret, disables development mode'),
+    apiSecret: optionalString().describe('API secret that signs access tokens and webhooks (HS256)'),
+    keys: z
+      .record(z.string(), z.string().min(32, 'API secrets must be at least 32 characters'))
+      .default({})
+      .describe('Further key -> secret pairs (YAML only), for key rotation'),
+    failuresPerMinute: positiveInt(20).describe('Failed authentications allowed per client address per minute before slowing down'),
+  })
+  .prefault({});
+
+const rooms = z
+  .object({
+    maxParticipants: positiveInt(4).describe('Default participant limit of a P2P (mesh) room'),
+    emptyTimeout: durationSeconds(300).describe('Seconds an empty room is kept before it closes'),
+    autoCreate: bool(true).describe('Create a room on first join when the token grants roomCreate or roomJoin'),
+  })
+  .prefault({});
+
+const signaling = z
+  .object({
+    path: z.string().default('/rtc').describe('WebSocket path of the native signaling protocol'),
+    maxFrameBytes: positiveInt(64 * 1024).describe('Largest accepted signaling frame in bytes'),
+    resumeGrace: durationSeconds(15).describe('Seconds a dropped connection can resume before others see a leave'),
+    pingInterval: durationSeconds(10).describe('Seconds between server keepalive pings'),
+  })
+  .prefault({});
+
+const webhooks = z
+  .object({
+    urls: list().describe('URLs that receive signed webhook POSTs (comma-separated in the env)'),
+    apiKey: optionalString().describe('API key whose secret signs webhooks (default: the first key)'),
+    timeout: durationSeconds(5).describe('Seconds before a delivery attempt is abandoned'),
+    maxAttempts: positiveInt(12).describe('Attempts before an event is dropped (with backoff up to 5 minutes)'),
+  })
+  .prefault({});
+
+export const configSchema = z.object({
+  dataDir: z.string().default('./data').describe('Directory for the SQLite store and generated keys'),
+  server,
+  log,
+  auth,
+  rooms,
+  signaling,
+  webhooks,
+  turn: turnSection,
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variables: name -> config path. */
+export const ENV: Record<string, readonly string[]> = {
+  PARLEY_DATA_DIR: ['dataDir'],
+  PARLEY_PORT: ['server', 'port'],
+  PARLEY_HOST: ['server', 'host'],
+  PARLEY_PUBLIC_URL: ['server', 'publicUrl'],
+  PARLEY_TLS_CERT: ['server', 'tlsCert'],
+  PARLEY_TLS_KEY: ['server', 'tlsKey'],
+  PARLEY_TRUST_PROXY: ['server', 'trustProxy'],
+  PARLEY_LOG_LEVEL: ['log', 'level'],
+  PARLEY_LOG_FORMAT: ['log', 'format'],
+  PARLEY_API_KEY: ['auth', 'apiKey'],
+  PARLEY_API_SECRET: ['auth', 'apiSecret'],
+  PARLEY_ROOM_MAX_PARTICIPANTS: ['rooms', 'maxParticipants'],
+  PARLEY_ROOM_EMPTY_TIMEOUT: ['rooms', 'emptyTimeout'],
+  PARLEY_SIGNALING_MAX_FRAME: ['signaling', 'maxFrameBytes'],
+  PARLEY_RESUME_GRACE: ['signaling', 'resumeGrace'],
+  PARLEY_WEBHOOK_URLS: ['webhooks', 'urls'],
+  PARLEY_TURN_ENABLED: ['turn', 'enabled'],
+  PARLEY_TURN_PORT: ['turn', 'port'],
+  PARLEY_TURN_TLS_PORT: ['turn', 'tlsPort'],
+  PARLEY_TURN_REALM: ['turn', 'realm'],
+  PARLEY_TURN_SECRET: ['turn', 'secret'],
+  PARLEY_TURN_USERS: ['turn', 'users'],
+  PARLEY_TURN_RELAY_PORT_MIN: ['turn', 'relayPortMin'],
+  PARLEY_TURN_RELAY_PORT_MAX: ['turn', 'relayPortMax'],
+  PARLEY_TURN_RELAY_IP: ['turn', 'relayIp'],
+  PARLEY_PUBLIC_IP: ['turn', 'publicIp'],
+  PARLEY_TURN_ALLOW_LOOPBACK_PEERS: ['turn', 'allowLoopbackPeers'],
+  PARLEY_TURN_EXTERNAL_URLS: ['turn', 'externalUrls'],
+  PARLEY_TURN_CREDENTIAL_TTL: ['turn', 'credentialTtl'],
+};
+
+/** Paths whose values are secrets: redacted in `parley config check` and in logs. */
+export const SECRET_PATHS: readonly (readonly string[])[] = [
+  ['auth', 'apiSecret'],
+  ['auth', 'keys'],
+  ['turn', 'secret'],
+  ['turn', 'users'],
+];

@@ -1,0 +1,31 @@
+/** Config section of the embedded STUN/TURN server (src/turn/). */
+import { z } from 'zod';
+import { bool, durationSeconds, list, optionalString, port, positiveInt } from './fields.js';
+
+export const turnSection = z
+  .object({
+    enabled: bool(true).describe('Run the embedded STUN/TURN server'),
+    port: port(3478).describe('UDP and TCP port of STUN/TURN'),
+    tlsPort: port(5349).describe('TLS (and DTLS) port, used when server.tlsCert/tlsKey are set'),
+    listenIp: z.string().default('0.0.0.0').describe('Address the TURN listeners bind to'),
+    realm: z.string().min(1).default('parley').describe('Realm of long-term credentials'),
+    secret: optionalString().describe('TURN REST API shared secret (coturn use-auth-secret); generated into the data dir when unset'),
+    users: list().describe('Static long-term users, "user:password,..."'),
+    relayPortMin: port(49152).describe('Lowest relay port'),
+    relayPortMax: port(65535).describe('Highest relay port'),
+    relayIp: optionalString().describe('Address relay sockets bind to (default: listenIp, or 127.0.0.1 when that is a wildcard and no public address is known)'),
+    publicIp: optionalString().describe('Address advertised in XOR-RELAYED-ADDRESS and ICE candidates (1:1 NAT, e.g. a cloud VM)'),
+    allowLoopbackPeers: bool(false).describe('TESTS ONLY: allow relaying to loopback/private peers'),
+    allowPeers: list().describe('CIDRs that override the peer deny list'),
+    denyPeers: list().describe('Extra CIDRs to refuse as peers'),
+    externalUrls: list().describe('External TURN URLs sharing the secret (e.g. turn:turn.example.com:3478)'),
+    externalOnly: bool(false).describe('Hand out only the external TURN servers, not the embedded one'),
+    credentialTtl: durationSeconds(6 * 3600).describe('Lifetime of handed-out TURN REST credentials'),
+    software: optionalString().describe('SOFTWARE attribute value (none by default)'),
+    maxAllocationsPerUser: positiveInt(32).describe('Allocation quota per username'),
+    maxAllocations: positiveInt(10000).describe('Allocation quota in total'),
+    maxPermissionsPerAllocation: positiveInt(64).describe('Permission quota per allocation'),
+    maxBitrate: z.coerce.number().int().nonnegative().default(0).describe('Bandwidth cap per allocation in bits/s (0 = unlimited)'),
+    workers: z.coerce.number().int().nonnegative().default(0).describe('Relay worker threads (0 = one per core)'),
+  })
+  .prefault({});
