@@ -1,0 +1,192 @@
+/**
+ * The composition root: the only module that imports every other. It loads config, opens the
+ * store, resolves keys, builds the room service, the signaling server, the HTTP app, and wires
+ * their events to webhooks and metrics. `startServer` is used by the CLI and by the tests.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { loadConfig, type LoadOptions } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { ParleyError } from './core/errors.js';
+import { RoomService, type RoomEvent, type Timers } from './core/room-service.js';
+import { AuthThrottle } from './auth/throttle.js';
+import { resolveKeys, resolveTurnSecret } from './auth/keys.js';
+import type { KeyRing } from './auth/tokens.js';
+import { createHttpApp } from './http/app.js';
+import { roomRoutes } from './http/api-rooms.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { SignalingServer } from './signaling/server.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+import type { IceServer } from './signaling/protocol.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const VERSION: string = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface RunningServer {
+  config: Config;
+  /** Base HTTP(S) URL, e.g. http://127.0.0.1:7880 */
+  url: string;
+  port: number;
+  keys: KeyRing;
+  devMode: boolean;
+  rooms: RoomService;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends LoadOptions {
+  /** Use this logger instead of one built from the config (tests). */
+  logger?: Logger;
+}
+
+const timers: Timers = {
+  set(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return () => clearTimeout(t);
+  },
+};
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const config = loadConfig(opts);
+  const logger = opts.logger ?? createLogger(config.log);
+  const metrics = createMetrics();
+  const store = openSqliteStore(config.dataDir);
+  const keys = await resolveKeys(config, store);
+  const turnSecret = await resolveTurnSecret(config, store);
+  void turnSecret;
+
+  const throttle = new AuthThrottle(config.auth.failuresPerMinute);
+  const sweeper = setInterval(() => throttle.sweep(Date.now()), 60_000);
+  sweeper.unref();
+  const authFailed = async (address: string, err: ParleyError): Promise<never> => {
+    metrics.authFailures.inc({ code: err.code });
+    const delay = throttle.fail(address, Date.now());
+    if (delay < 0) throw new ParleyError('AUTH_RATE_LIMITED');
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    throw err;
+  };
+
+  const onEvent = (event: RoomEvent): void => {
+    switch (event.type) {
+      case 'room_started':
+        metrics.roomsActive.inc();
+        break;
+      case 'room_finished':
+        metrics.roomsActive.dec();
+        break;
+      case 'participant_joined':
+        metrics.participantsActive.inc();
+        break;
+      case 'participant_left':
+        metrics.participantsActive.dec();
+        break;
+      case 'track_published':
+      case 'track_unpublished':
+        break;
+    }
+  };
+  const rooms = new RoomService({ defaults: config.rooms, clock: Date.now, timers, repo: store.rooms, onEvent });
+  const restored = await rooms.restore();
+
+  const iceServers = (_identity: string): { iceServers: IceServer[]; expiresAt: number | null } => ({ iceServers: [], expiresAt: null });
+
+  const signaling = new SignalingServer({
+    rooms,
+    keys: keys.ring,
+    logger: logger.child({ module: 'signaling' }),
+    version: VERSION,
+    resumeGraceMs: config.signaling.resumeGrace * 1000,
+    setTimer: timers.set,
+    iceServers,
+    authFailed,
+    onJoin: (resumed) => metrics.joinsTotal.inc({ resumed: String(resumed) }),
+    maxFrameBytes: config.signaling.maxFrameBytes,
+    pingIntervalMs: config.signaling.pingInterval * 1000,
+    metrics,
+    clientAddress: (req: IncomingMessage) => clientAddress(req, config.server.trustProxy),
+  });
+
+  let shuttingDown = false;
+  const tls = config.server.tlsCert && config.server.tlsKey ? { cert: readFileSync(config.server.tlsCert), key: readFileSync(config.server.tlsKey) } : undefined;
+  const app = await createHttpApp({
+    logger,
+    metrics,
+    keys: keys.ring,
+    version: VERSION,
+    https: tls,
+    trustProxy: config.server.trustProxy,
+    publicDir: join(root, 'dist', 'public'),
+    routes: roomRoutes(rooms),
+    iceServers,
+    devTokens: keys.devMode,
+    signalingUrl: (req) => signalingUrl(config, req),
+    authFailed,
+    ready: () => ({ ready: !shuttingDown, checks: { store: true, signaling: !shuttingDown } }),
+  });
+  app.server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== config.signaling.path || shuttingDown) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    signaling.handleUpgrade(req, socket, head);
+  });
+  await app.listen({ port: config.server.port, host: config.server.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const scheme = tls ? 'https' : 'http';
+  const shownHost = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
+  const url = `${scheme}://${shownHost}:${port}`;
+
+  logger.info({ url: config.server.publicUrl ?? url, restoredRooms: restored }, `Parley ${VERSION} listening: open ${config.server.publicUrl ?? url}`);
+  if (keys.devMode) {
+    logger.warn(
+      { store: join(config.dataDir, 'parley.db') },
+      `development mode: no API key configured, so ${keys.generated ? 'a key pair was generated and stored' : 'the generated key pair is used'} in ${join(config.dataDir, 'parley.db')}; the dev token endpoint POST /api/dev/token is ON. Set PARLEY_API_KEY and PARLEY_API_SECRET for production.`,
+    );
+  } else {
+    logger.info('production mode: API keys configured, the dev token endpoint is off');
+  }
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      shuttingDown = true;
+      clearInterval(sweeper);
+      rooms.closeAll('server_shutdown');
+      signaling.close();
+      await app.close();
+      await store.close();
+    })());
+
+  return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, close };
+}
+
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const fwd = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+/** ws(s)://host/rtc as the client should use it: the public URL if set, else the request's host. */
+function signalingUrl(config: Config, req: FastifyRequest): string {
+  if (config.server.publicUrl) {
+    const u = new URL(config.server.publicUrl);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.pathname = config.signaling.path;
+    return u.toString();
+  }
+  const secure = req.protocol === 'https';
+  return `${secure ? 'wss' : 'ws'}://${req.host}${config.signaling.path}`;
+}
