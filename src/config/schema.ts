@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { bool, durationSeconds, list, optionalString, port, positiveInt } from './fields.js';
 import { turnSection } from './turn.js';
+import { dialectsSection } from './dialects.js';
 
 const server = z
   .object({
@@ -72,6 +73,7 @@ export const configSchema = z.object({
   signaling,
   webhooks,
   turn: turnSection,
+  dialects: dialectsSection,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -108,6 +110,19 @@ export const ENV: Record<string, readonly string[]> = {
   PARLEY_TURN_ALLOW_LOOPBACK_PEERS: ['turn', 'allowLoopbackPeers'],
   PARLEY_TURN_EXTERNAL_URLS: ['turn', 'externalUrls'],
   PARLEY_TURN_CREDENTIAL_TTL: ['turn', 'credentialTtl'],
+  PARLEY_DIALECTS: ['dialects', 'enabled'],
+  PARLEY_JSONGLE_PORT: ['dialects', 'jsongle', 'port'],
+  PARLEY_JSONGLE_REST_PORT: ['dialects', 'jsongle', 'restPort'],
+  PARLEY_JSONGLE_APP_TOKEN: ['dialects', 'jsongle', 'appToken'],
+  PARLEY_JSONGLE_MAX_USERS: ['dialects', 'jsongle', 'maxUsers'],
+  PARLEY_WORKSPACES_PORT: ['dialects', 'workspaces', 'port'],
+  PARLEY_WORKSPACES_JWT_SECRET: ['dialects', 'workspaces', 'jwtSecret'],
+  PARLEY_WORKSPACES_SALT: ['dialects', 'workspaces', 'salt'],
+  PARLEY_INCLUBIT_PORT: ['dialects', 'inclubit', 'port'],
+  PARLEY_INCLUBIT_AUTH_PORT: ['dialects', 'inclubit', 'authPort'],
+  PARLEY_INCLUBIT_ADMIN_USER: ['dialects', 'inclubit', 'adminUser'],
+  PARLEY_INCLUBIT_ADMIN_PASSWORD: ['dialects', 'inclubit', 'adminPassword'],
+  PARLEY_STATIC_DIR: ['dialects', 'staticDir'],
 };
 
 /** Paths whose values are secrets: redacted in `parley config check` and in logs. */
@@ -116,4 +131,8 @@ export const SECRET_PATHS: readonly (readonly string[])[] = [
   ['auth', 'keys'],
   ['turn', 'secret'],
   ['turn', 'users'],
+  ['dialects', 'jsongle', 'appToken'],
+  ['dialects', 'workspaces', 'jwtSecret'],
+  ['dialects', 'workspaces', 'salt'],
+  ['dialects', 'inclubit', 'adminPassword'],
 ];

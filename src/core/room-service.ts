@@ -41,6 +41,7 @@ export interface RoomServiceDeps {
 
 export interface CreateRoomInput {
   name: string;
+  origin?: string | undefined;
   maxParticipants?: number | undefined;
   emptyTimeout?: number | undefined;
   metadata?: string | undefined;
@@ -81,7 +82,7 @@ export class RoomService {
     const records = (await this.deps.repo?.list()) ?? [];
     for (const { value: r } of records) {
       if (this.rooms.has(r.name)) continue;
-      const room = new Room({ ...r, persistent: true });
+      const room = new Room({ ...r, persistent: true, origin: 'native' });
       this.rooms.set(r.name, room);
       this.scheduleEmptyClose(room);
     }
@@ -110,6 +111,14 @@ export class RoomService {
     return room;
   }
 
+  /**
+   * Gets or opens a room that is not stored (closes after emptyTimeout once empty). Dialects use
+   * this for their rooms so they show in the admin API, webhooks and metrics like native ones.
+   */
+  ensure(input: CreateRoomInput): Room {
+    return this.rooms.get(input.name) ?? this.open(input, false);
+  }
+
   async delete(name: string): Promise<void> {
     this.close(this.require(name), 'room_deleted');
     await this.deps.repo?.delete(name);
@@ -125,10 +134,10 @@ export class RoomService {
    * Admits a participant into the room named by its grants, creating the room when allowed.
    * The same identity joining again replaces the old session.
    */
-  join(input: JoinInput, sink: ParticipantSink): { room: Room; participant: Participant } {
+  join(input: JoinInput, sink: ParticipantSink, into?: Room): { room: Room; participant: Participant } {
     const roomName = input.grants.room;
     if (!roomName || !canJoin(input.grants, roomName)) throw new ParleyError('PERMISSION_DENIED', 'the token does not grant roomJoin for a room');
-    let room = this.rooms.get(roomName);
+    let room = into ?? this.rooms.get(roomName);
     if (!room) {
       if (!this.deps.defaults.autoCreate || !canCreate(input.grants, roomName)) throw new ParleyError('ROOM_NOT_FOUND', `room "${roomName}" not found`);
       room = this.open({ name: roomName }, false);
@@ -268,6 +277,7 @@ export class RoomService {
       emptyTimeout: input.emptyTimeout ?? d.emptyTimeout,
       createdAt: this.deps.clock(),
       persistent,
+      origin: input.origin ?? 'native',
     };
     const room = new Room(options);
     this.rooms.set(room.name, room);

@@ -15,6 +15,8 @@ export interface RoomOptions {
   createdAt: number;
   /** Created through the REST API (kept in the store across restarts). */
   persistent: boolean;
+  /** Which protocol opened the room: "native" or a dialect name (jsongle, workspaces, inclubit). */
+  origin: string;
 }
 
 export class Room {
@@ -88,6 +90,7 @@ export class Room {
       emptyTimeout: o.emptyTimeout,
       createdAt: o.createdAt,
       numParticipants: this.visibleCount,
+      origin: o.origin,
     };
   }
 }

@@ -125,6 +125,8 @@ export interface RoomInfo {
   emptyTimeout: number;
   createdAt: number;
   numParticipants: number;
+  /** "native", or the dialect whose clients use the room (jsongle, workspaces, inclubit). */
+  origin: string;
 }
 
 export interface IceServer {
