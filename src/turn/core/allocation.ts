@@ -1,0 +1,63 @@
+/** State of one allocation (RFC 8656 §2.2): relay address, permissions, channels, RFC 6062 connections. */
+import type { TransportAddress } from '../stun/address.js';
+import type { Source } from './types.js';
+
+export interface Channel {
+  readonly number: number;
+  readonly peer: TransportAddress;
+  readonly peerKey: string;
+  expires: number;
+}
+
+export interface TcpConnection {
+  readonly id: number;
+  readonly peer: TransportAddress;
+  state: 'connecting' | 'waiting_bind' | 'bound';
+  /** For 'connecting': the Connect request to answer. */
+  connectTid?: Buffer | undefined;
+  connectFingerprint?: boolean;
+  /** Deadline of ConnectionBind (ms). */
+  bindDeadline: number;
+}
+
+export class Allocation {
+  state: 'pending' | 'active' = 'pending';
+  relay: TransportAddress | undefined;
+  expires: number;
+  /** Peer IP → expiry (ms). Permissions ignore the port (RFC 8656 §9). */
+  readonly permissions = new Map<string, number>();
+  readonly channels = new Map<number, Channel>();
+  readonly channelByPeer = new Map<string, Channel>();
+  readonly tcp = new Map<number, TcpConnection>();
+  /** Last Allocate transaction and its success response, for retransmissions (§7.2). */
+  allocateTid: Buffer;
+  allocateResponse: Buffer | undefined;
+  allocateFingerprint: boolean;
+  reservationToken: Buffer | undefined;
+  /** Bandwidth bucket (bytes). */
+  budget = 0;
+  budgetAt = 0;
+
+  constructor(
+    readonly id: number,
+    readonly source: Source,
+    readonly username: string,
+    readonly quotaUser: string,
+    readonly key: Buffer,
+    readonly transport: 'udp' | 'tcp',
+    readonly family: 4 | 6,
+    lifetimeSec: number,
+    now: number,
+    tid: Buffer,
+    fingerprint: boolean,
+  ) {
+    this.expires = now + lifetimeSec * 1000;
+    this.allocateTid = Buffer.from(tid);
+    this.allocateFingerprint = fingerprint;
+  }
+
+  hasPermission(ip: string, now: number): boolean {
+    const e = this.permissions.get(ip);
+    return e !== undefined && e > now;
+  }
+}

@@ -1,0 +1,73 @@
+/** What the protocol core takes in (sources, options) and gives out (actions); no sockets here. */
+import type { TransportAddress } from '../stun/address.js';
+
+export type ClientTransport = 'udp' | 'tcp' | 'tls';
+
+/** The client side of a 5-tuple: `key` is unique per UDP address or per TCP/TLS connection. */
+export interface Source {
+  readonly key: string;
+  readonly transport: ClientTransport;
+  readonly address: TransportAddress;
+}
+
+export type Action =
+  /** Send bytes to the client over the transport it came in on. */
+  | { readonly kind: 'send'; readonly to: Source; readonly data: Buffer }
+  /** Send `data` from the allocation's UDP relay socket to `peer`. */
+  | { readonly kind: 'relay'; readonly alloc: number; readonly peer: TransportAddress; readonly data: Buffer }
+  /** Open the relay socket of a new allocation; answer with TurnCore.relayOpened(). */
+  | {
+      readonly kind: 'openRelay';
+      readonly alloc: number;
+      readonly transport: 'udp' | 'tcp';
+      readonly family: 4 | 6;
+      readonly evenPort: boolean;
+      readonly reserveNext: boolean;
+      readonly token: Buffer | undefined;
+    }
+  | { readonly kind: 'closeRelay'; readonly alloc: number }
+  /** RFC 6062: open a TCP connection from the relay to `peer`; answer with TurnCore.tcpConnected(). */
+  | { readonly kind: 'tcpConnect'; readonly alloc: number; readonly connectionId: number; readonly peer: TransportAddress }
+  /** RFC 6062: from now on pipe the client data connection `to` and the peer connection raw. */
+  | { readonly kind: 'tcpBind'; readonly to: Source; readonly alloc: number; readonly connectionId: number }
+  | { readonly kind: 'tcpClose'; readonly alloc: number; readonly connectionId: number }
+  /** Close a client connection (TCP/TLS) after sending what was queued. */
+  | { readonly kind: 'closeSource'; readonly to: Source };
+
+export type RelayResult =
+  | { ok: true; relay: TransportAddress; token?: Buffer | undefined }
+  | { ok: false; code: 440 | 508 };
+
+/** Shared allocation quota (per user and total); may be backed by shared memory across workers. */
+export interface Quota {
+  tryAcquire(user: string): boolean;
+  release(user: string): void;
+}
+
+export interface CoreOptions {
+  realm: string;
+  users: ReadonlyMap<string, string>;
+  secret?: string | undefined;
+  software?: string | undefined;
+  allowLoopbackPeers: boolean;
+  allowPeers: readonly string[];
+  denyPeers: readonly string[];
+  maxPermissionsPerAllocation: number;
+  /** bits/s per allocation, 0 = unlimited. */
+  maxBitrate: number;
+  /** Whether an IPv6 relay address exists (else REQUESTED-ADDRESS-FAMILY IPv6 gets 440). */
+  ipv6Relay: boolean;
+  quota: Quota;
+  nonceLifetimeMs?: number;
+  nonceKey?: Buffer;
+  /** First allocation id (workers use disjoint ranges). */
+  allocIdBase?: number;
+}
+
+export const Lifetime = {
+  allocationDefault: 600,
+  allocationMax: 3600,
+  permission: 300,
+  channel: 600,
+  connectionBindTimeout: 30,
+} as const;
