@@ -1,0 +1,54 @@
+/**
+ * A small typed event emitter for the browser (no Node `events`). Event maps name each event and
+ * the tuple of its arguments, like mediasoup's `ProducerEvents`:
+ *
+ *   type RoomEvents = { participantJoined: [RemoteParticipant] };
+ */
+export type EventMap = Record<string, unknown[]>;
+type Listener<A extends unknown[]> = (...args: A) => void;
+/** Any listener: every `Listener<A>` is assignable to it. */
+type StoredListener = (...args: never) => void;
+
+export class TypedEmitter<E extends EventMap> {
+  readonly #listeners = new Map<keyof E, Set<StoredListener>>();
+
+  on<K extends keyof E>(event: K, listener: Listener<E[K]>): this {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener);
+    return this;
+  }
+
+  once<K extends keyof E>(event: K, listener: Listener<E[K]>): this {
+    const wrapped: Listener<E[K]> = (...args) => {
+      this.off(event, wrapped);
+      listener(...args);
+    };
+    return this.on(event, wrapped);
+  }
+
+  off<K extends keyof E>(event: K, listener: Listener<E[K]>): this {
+    this.#listeners.get(event)?.delete(listener);
+    return this;
+  }
+
+  removeAllListeners(): void {
+    this.#listeners.clear();
+  }
+
+  /** Calls each listener; a throwing listener is reported and does not stop the others. */
+  emit<K extends keyof E>(event: K, ...args: E[K]): void {
+    const set = this.#listeners.get(event);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as unknown as Listener<E[K]>)(...args);
+      } catch (err) {
+        console.error(`[parley] listener for "${String(event)}" threw`, err);
+      }
+    }
+  }
+}
