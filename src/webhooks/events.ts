@@ -43,9 +43,11 @@ export function isWebhookEventName(value: unknown): value is WebhookEventName {
   return typeof value === 'string' && (WEBHOOK_EVENT_NAMES as readonly string[]).includes(value);
 }
 
-/** Completes an input with an id and a creation time (kept when given). Pure. */
+/** Completes an input with an id and a creation time (kept when given), keys in documented order. Pure. */
 export function completeEvent(input: WebhookEventInput, id: string, now: number): WebhookEvent {
-  return { ...input, id: input.id ?? id, createdAt: input.createdAt ?? now } as WebhookEvent;
+  const { id: given, event, createdAt, ...data } = input;
+  // The spread loses the link between `event` and its data that the input type guarantees.
+  return { id: given ?? id, event, createdAt: createdAt ?? now, ...data } as WebhookEvent;
 }
 
 /** The exact body POSTed for an event (and stored in the queue). */
