@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { ServerOptions as HttpsOptions } from 'node:https';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { z } from 'zod';
 import { ParleyError } from '../core/errors.js';
@@ -46,7 +46,7 @@ const devTokenBody = z
 export async function createHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger.child({ module: 'http' }),
-    logController: { disableRequestLogging: true },
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: deps.trustProxy,
     bodyLimit: 1024 * 1024,
     ...(deps.https ? { https: deps.https } : {}),
