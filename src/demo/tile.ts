@@ -1,0 +1,101 @@
+/** One video tile: a participant's camera (with name, mic state, quality) or a screen share. */
+import type { ConnectionQuality } from '../client/index.js';
+import { h, hue, initials, svg } from './dom.js';
+import { icons } from './icons.js';
+
+export interface TileOptions {
+  identity: string;
+  name: string;
+  isLocal: boolean;
+  kind: 'camera' | 'screen';
+}
+
+const QUALITY_LABEL: Record<ConnectionQuality, string> = {
+  excellent: 'Excellent connection',
+  good: 'Good connection',
+  poor: 'Poor connection',
+  lost: 'Connection lost',
+  unknown: 'Measuring connection…',
+};
+
+export class Tile {
+  readonly el: HTMLElement;
+  readonly #video: HTMLVideoElement;
+  readonly #audio: HTMLAudioElement;
+  readonly #avatar: HTMLElement;
+  readonly #name: HTMLElement;
+  readonly #mic: HTMLElement;
+  readonly #quality: HTMLElement;
+  readonly #opts: TileOptions;
+  #videoTrack: MediaStreamTrack | undefined;
+  #audioTrack: MediaStreamTrack | undefined;
+
+  constructor(opts: TileOptions) {
+    this.#opts = opts;
+    this.#video = h('video', { autoplay: true, playsinline: true });
+    this.#video.muted = true;
+    this.#audio = h('audio', { autoplay: true });
+    this.#avatar = h('div', { class: 'avatar' }, initials(opts.name));
+    this.#avatar.style.setProperty('--hue', String(hue(opts.identity)));
+    this.#name = h('span', { class: 'tile-name' });
+    this.#mic = h('span', { class: 'tile-mic', title: 'Microphone muted' }, svg(icons.micOff));
+    this.#quality = h('span', { class: 'quality', 'data-quality': 'unknown' }, h('i'), h('i'), h('i'));
+    this.el = h(
+      'div',
+      { class: `tile ${opts.kind}${opts.isLocal ? ' local' : ''}`, 'data-identity': opts.identity },
+      this.#video,
+      this.#audio,
+      h('div', { class: 'avatar-wrap' }, this.#avatar),
+      h('div', { class: 'tile-bar' }, this.#mic, this.#name, this.#quality),
+    );
+    this.setName(opts.name);
+    this.setMicMuted(undefined);
+    this.setVideo(undefined, false);
+  }
+
+  setName(name: string): void {
+    const suffix = this.#opts.kind === 'screen' ? ' · screen' : this.#opts.isLocal ? ' (you)' : '';
+    this.#name.textContent = name + suffix;
+    this.#avatar.textContent = initials(name);
+  }
+
+  /** Shows `track` unless muted; otherwise the avatar. */
+  setVideo(track: MediaStreamTrack | undefined, muted: boolean): void {
+    if (track !== this.#videoTrack) {
+      this.#videoTrack = track;
+      this.#video.srcObject = track ? new MediaStream([track]) : null;
+      if (track) this.#video.play().catch(() => undefined);
+    }
+    this.el.classList.toggle('no-video', !track || muted);
+  }
+
+  /** Plays a remote participant's audio (never the local one's). */
+  setAudio(track: MediaStreamTrack | undefined): void {
+    if (this.#opts.isLocal || track === this.#audioTrack) return;
+    this.#audioTrack = track;
+    this.#audio.srcObject = track ? new MediaStream([track]) : null;
+    if (track) this.#audio.play().catch(() => undefined);
+  }
+
+  /** undefined: no microphone published. */
+  setMicMuted(muted: boolean | undefined): void {
+    this.#mic.hidden = this.#opts.kind === 'screen' || muted === false;
+    this.el.dataset['mic'] = muted === undefined ? 'none' : muted ? 'muted' : 'on';
+  }
+
+  setQuality(quality: ConnectionQuality): void {
+    this.#quality.dataset['quality'] = quality;
+    this.#quality.title = QUALITY_LABEL[quality];
+    this.#quality.hidden = this.#opts.kind === 'screen';
+  }
+
+  setSpeaking(speaking: boolean): void {
+    this.el.classList.toggle('speaking', speaking);
+  }
+
+  destroy(): void {
+    this.#video.srcObject = null;
+    this.#audio.srcObject = null;
+    this.el.remove();
+  }
+}
