@@ -1,7 +1,7 @@
 /**
  * Slows down repeated authentication failures from one address. Pure, with an injected clock:
- * callers ask `delayFor(addr, now)` before answering a failure and wait that long (or refuse
- * outright past the hard limit), so a brute force costs time while honest users are unaffected.
+ * callers report each failure with `fail(addr, now)` and wait the returned delay before answering
+ * (or refuse outright past twice the allowed rate), so a brute force costs time while honest users are unaffected.
  */
 export class AuthThrottle {
   private readonly failures = new Map<string, number[]>();
@@ -19,13 +19,8 @@ export class AuthThrottle {
     this.failures.set(addr, list);
     const over = list.length - this.perMinute;
     if (over <= 0) return 0;
-    if (over > this.perMinute * 4) return -1;
-    return Math.min(5000, 250 * 2 ** Math.min(over - 1, 5));
-  }
-
-  /** True when this address is past the hard limit and should be refused without checking. */
-  blocked(addr: string, now: number): boolean {
-    return this.recent(addr, now).length > this.perMinute * 5;
+    if (over > this.perMinute) return -1;
+    return Math.min(2000, 250 * 2 ** Math.min(over - 1, 3));
   }
 
   /** Drops bookkeeping older than the window (call periodically). */
