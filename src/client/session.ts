@@ -158,7 +158,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         this.end('error', new ParleyClientError('CONNECTION_FAILED', `could not reconnect within ${maxMs} ms`));
         return;
       }
-      await sleep(attempt === 0 ? 0 : backoffDelay(attempt - 1, this.#opts.backoff));
+      await sleepUntilOnline(attempt === 0 ? 0 : backoffDelay(attempt - 1, this.#opts.backoff));
       if (this.#state !== 'reconnecting') return;
       let conn: SignalConnection;
       try {
@@ -249,6 +249,15 @@ export class Session extends TypedEmitter<SessionEvents> {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when the browser reports that the network is back. */
+function sleepUntilOnline(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      globalThis.removeEventListener?.('online', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    globalThis.addEventListener?.('online', done);
+  });
 }

@@ -1,0 +1,109 @@
+/**
+ * End-to-end fixtures: Debian's Chromium driven by playwright-core (never a downloaded browser),
+ * a whole Parley server on port 0 with a throwaway data dir, and pages of the demo app.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+/// <reference lib="dom" />
+// `window.parley` (the demo's automation surface) as seen inside page.evaluate callbacks.
+import type {} from '../../src/demo/automation.js';
+
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--disable-background-networking',
+  '--allow-loopback-in-peer-connection',
+];
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+let built = false;
+
+/** Bundles the SDK and the demo into dist/public (esbuild, well under a second), once per process. */
+export function buildClient(): void {
+  if (built) return;
+  execFileSync(process.execPath, ['scripts/build-client.mjs'], { cwd: repoRoot, stdio: 'inherit' });
+  built = true;
+}
+
+export interface ParleyFixture {
+  /** Base HTTP URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the whole server in development mode (no API keys) on 127.0.0.1, port 0. */
+export async function startParley(overrides: Record<string, unknown> = {}): Promise<ParleyFixture> {
+  buildClient();
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
+  const { startServer } = await import('../../src/server.js');
+  const server = await startServer({
+    env: {},
+    overrides: { 'server.port': 0, 'server.host': '127.0.0.1', dataDir, 'log.level': 'warn', ...overrides },
+  });
+  return {
+    url: server.url,
+    close: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface DemoPage {
+  page: Page;
+  context: BrowserContext;
+  name: string;
+}
+
+/**
+ * Opens the demo with `/?room=R&name=N&autojoin=1` in its own browser context (as another user
+ * would) and waits until it has joined. Page errors and warnings go to stderr for diagnosis.
+ */
+export async function openDemo(browser: Browser, baseUrl: string, room: string, name: string): Promise<DemoPage> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') process.stderr.write(`[${name} ${msg.type()}] ${msg.text()}\n`);
+  });
+  page.on('pageerror', (err) => process.stderr.write(`[${name} pageerror] ${err.message}\n`));
+  await page.goto(`${baseUrl}/?room=${encodeURIComponent(room)}&name=${encodeURIComponent(name)}&autojoin=1`);
+  await page.waitForFunction(() => window.parley?.state() === 'connected', undefined, { timeout: 15_000 });
+  return { page, context, name };
+}
+
+/** Frames of `fromName`'s video decoded on `on` (0 when not known yet). */
+export function framesDecoded(on: DemoPage, fromName: string): Promise<number> {
+  return on.page.evaluate((n) => Object.values(window.parley.stats()).find((s) => s.name === n)?.framesDecoded ?? 0, fromName);
+}
+
+/** Waits until `on` has decoded more than `moreThan` frames of `fromName`'s video. */
+export async function waitForFrames(on: DemoPage, fromName: string, moreThan = 0, timeout = 20_000): Promise<void> {
+  await on.page.waitForFunction(
+    ([n, min]) => Object.values(window.parley.stats()).some((s) => s.name === n && s.framesDecoded > min),
+    [fromName, moreThan] as const,
+    { timeout, polling: 250 },
+  );
+}
+
+/** Types `text` into the chat box and sends it, as a user would. */
+export async function sendChat(from: DemoPage, text: string): Promise<void> {
+  const panel = from.page.locator('#chat-panel');
+  if (!(await panel.evaluate((el) => el.classList.contains('open')))) await from.page.click('#btn-chat');
+  await from.page.fill('#chat-input', text);
+  await from.page.press('#chat-input', 'Enter');
+}
+
+export async function waitForChat(on: DemoPage, text: string, timeout = 15_000): Promise<void> {
+  await on.page.waitForFunction((t) => window.parley.messages().some((m) => m.text === t), text, { timeout, polling: 100 });
+}
