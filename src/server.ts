@@ -22,6 +22,8 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { SignalingServer } from './signaling/server.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
+import { createWebhookDispatcher } from './webhooks/dispatcher.js';
+import type { WebhookEventInput } from './webhooks/events.js';
 import type { IceServer } from './signaling/protocol.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,7 +76,20 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     throw err;
   };
 
+  const webhookKey = config.webhooks.apiKey ? keys.ring.find(config.webhooks.apiKey) : keys.ring.primary;
+  if (!webhookKey) throw new ParleyError('CONFIG_INVALID', `webhooks.apiKey "${config.webhooks.apiKey}" is not a configured API key`);
+  const webhooks = createWebhookDispatcher({
+    store,
+    urls: config.webhooks.urls,
+    keys: { apiKey: webhookKey.key, apiSecret: webhookKey.secret },
+    timeout: config.webhooks.timeout,
+    maxAttempts: config.webhooks.maxAttempts,
+    logger,
+    metrics,
+  });
   const onEvent = (event: RoomEvent): void => {
+    const { type, ...data } = event;
+    webhooks.emit({ event: type, ...data } as WebhookEventInput);
     switch (event.type) {
       case 'room_started':
         metrics.roomsActive.inc();
@@ -95,6 +110,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   };
   const rooms = new RoomService({ defaults: config.rooms, clock: Date.now, timers, repo: store.rooms, onEvent });
   const restored = await rooms.restore();
+  webhooks.start();
 
   const iceServers = (_identity: string): { iceServers: IceServer[]; expiresAt: number | null } => ({ iceServers: [], expiresAt: null });
 
@@ -164,6 +180,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       rooms.closeAll('server_shutdown');
       signaling.close();
       await app.close();
+      await webhooks.close();
       await store.close();
     })());
 

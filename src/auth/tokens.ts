@@ -15,16 +15,24 @@ export interface ApiKey {
 /** All accepted keys; the first signs what the server itself issues. */
 export class KeyRing {
   private readonly secrets = new Map<string, Uint8Array>();
+  private readonly keys = new Map<string, ApiKey>();
   readonly primary: ApiKey;
 
   constructor(keys: readonly ApiKey[]) {
     if (keys.length === 0) throw new Error('KeyRing needs at least one key');
     this.primary = keys[0]!;
-    for (const k of keys) this.secrets.set(k.key, new TextEncoder().encode(k.secret));
+    for (const k of keys) {
+      this.keys.set(k.key, k);
+      this.secrets.set(k.key, new TextEncoder().encode(k.secret));
+    }
   }
 
   secretOf(key: string): Uint8Array | undefined {
     return this.secrets.get(key);
+  }
+
+  find(key: string): ApiKey | undefined {
+    return this.keys.get(key);
   }
 }
 
