@@ -62,3 +62,10 @@ describe('config', () => {
     expect(readFileSync(new URL('../../../docs/config.md', import.meta.url), 'utf8')).toBe(renderConfigDocs());
   });
 });
+
+describe('error catalog', () => {
+  it('docs/errors.md is generated from the current catalog', async () => {
+    const { renderErrorDocs } = await import('../../../src/core/errors-doc.js');
+    expect(readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8')).toBe(renderErrorDocs());
+  });
+});
