@@ -2,7 +2,7 @@
 import type { ParticipantInfo, RoomInfo, TrackInfo } from '../../../src/signaling/protocol.js';
 
 export function sampleRoom(name = 'standup'): RoomInfo {
-  return { sid: `RM_${name}`, name, type: 'p2p', metadata: '', maxParticipants: 4, emptyTimeout: 300, createdAt: 1_700_000_000_000, numParticipants: 1 };
+  return { sid: `RM_${name}`, name, type: 'p2p', metadata: '', maxParticipants: 4, emptyTimeout: 300, createdAt: 1_700_000_000_000, numParticipants: 1, origin: 'native' };
 }
 
 export function sampleParticipant(identity = 'ada'): ParticipantInfo {
