@@ -25,6 +25,7 @@ import type { Store } from './store/store.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { WebhookEventInput } from './webhooks/events.js';
 import type { IceServer } from './signaling/protocol.js';
+import { createTurnService, iceServersFor, type TurnService } from './turn/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const VERSION: string = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -40,6 +41,9 @@ export interface RunningServer {
   store: Store;
   metrics: Metrics;
   logger: Logger;
+  /** The embedded STUN/TURN server, when enabled. */
+  turn: TurnService | undefined;
+  iceServers(identity: string, host: string): { iceServers: IceServer[]; expiresAt: number | null };
   close(): Promise<void>;
 }
 
@@ -63,7 +67,6 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const store = openSqliteStore(config.dataDir);
   const keys = await resolveKeys(config, store);
   const turnSecret = await resolveTurnSecret(config, store);
-  void turnSecret;
 
   const throttle = new AuthThrottle(config.auth.failuresPerMinute);
   const sweeper = setInterval(() => throttle.sweep(Date.now()), 60_000);
@@ -112,7 +115,30 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const restored = await rooms.restore();
   webhooks.start();
 
-  const iceServers = (_identity: string): { iceServers: IceServer[]; expiresAt: number | null } => ({ iceServers: [], expiresAt: null });
+  let turn: TurnService | undefined;
+  if (config.turn.enabled) {
+    turn = createTurnService({
+      config: config.turn,
+      secret: turnSecret,
+      ...(config.server.tlsCert && config.server.tlsKey ? { tls: { cert: config.server.tlsCert, key: config.server.tlsKey } } : {}),
+      logger,
+      registry: metrics.registry,
+    });
+    await turn.start();
+  }
+  const publicHost = config.turn.publicIp ?? (config.server.publicUrl ? new URL(config.server.publicUrl).hostname : undefined);
+  const iceServers = (identity: string, host: string): { iceServers: IceServer[]; expiresAt: number | null } => {
+    if (!turn && config.turn.externalUrls.length === 0) return { iceServers: [], expiresAt: null };
+    return iceServersFor({
+      config: turn ? config.turn : { ...config.turn, externalOnly: true },
+      secret: turnSecret,
+      host: publicHost ?? (host === '' || host === 'localhost' ? '127.0.0.1' : host),
+      identity,
+      now: Date.now(),
+      tlsEnabled: turn?.ports.tls !== undefined,
+      ...(turn ? { ports: turn.ports } : {}),
+    });
+  };
 
   const signaling = new SignalingServer({
     rooms,
@@ -180,11 +206,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       rooms.closeAll('server_shutdown');
       signaling.close();
       await app.close();
+      await turn?.close();
       await webhooks.close();
       await store.close();
     })());
 
-  return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, close };
+  return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, turn, iceServers, close };
 }
 
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {

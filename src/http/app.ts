@@ -26,7 +26,7 @@ export interface HttpDeps {
   publicDir: string;
   /** Routes of the admin API (rooms, participants). */
   routes: RouteDef[];
-  iceServers: (identity: string) => { iceServers: IceServer[]; expiresAt: number | null };
+  iceServers: (identity: string, host: string) => { iceServers: IceServer[]; expiresAt: number | null };
   /** Development mode: issue demo tokens at POST /api/dev/token. */
   devTokens: boolean;
   /** Where clients connect the signaling WebSocket, given the request's host. */
@@ -81,8 +81,8 @@ export async function createHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     ...deps.routes,
     route({
       method: 'GET', url: '/api/ice-servers', tag: 'ice', summary: 'STUN/TURN servers with fresh credentials for the token holder', access: 'token',
-      handler: ({ token }) => {
-        const ice = deps.iceServers(token!.identity);
+      handler: ({ token, req }) => {
+        const ice = deps.iceServers(token!.identity, req.hostname.replace(/^\[(.*)\]$/, '$1').replace(/:\d+$/, ''));
         return { iceServers: ice.iceServers, expiresAt: ice.expiresAt };
       },
     }),

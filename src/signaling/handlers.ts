@@ -20,7 +20,8 @@ export interface SignalingDeps {
   version: string;
   resumeGraceMs: number;
   setTimer: (fn: () => void, ms: number) => () => void;
-  iceServers: (identity: string) => { iceServers: IceServer[]; expiresAt: number | null };
+  /** STUN/TURN servers with fresh credentials; `host` is the host name the client reached us by. */
+  iceServers: (identity: string, host: string) => { iceServers: IceServer[]; expiresAt: number | null };
   /** Called on every failed authentication; resolves after the throttle's delay or throws. */
   authFailed: (address: string, err: ParleyError) => Promise<never>;
   onJoin: (resumed: boolean) => void;
@@ -29,6 +30,8 @@ export interface SignalingDeps {
 /** Per-connection state the handlers read and change. */
 export interface ConnectionState {
   readonly address: string;
+  /** Host name (without port) the client connected to, for the ICE server URLs. */
+  readonly host: string;
   readonly outbound: Outbound;
   session: Session | undefined;
 }
@@ -65,9 +68,9 @@ function roomOf(deps: SignalingDeps, participant: Participant): Room {
   return room;
 }
 
-function joinResult(deps: SignalingDeps, session: Session, room: Room): JoinResult {
+function joinResult(deps: SignalingDeps, conn: ConnectionState, session: Session, room: Room): JoinResult {
   const p = session.participant;
-  const ice = deps.iceServers(p.identity);
+  const ice = deps.iceServers(p.identity, conn.host);
   return {
     protocol: PROTOCOL_VERSION,
     room: room.info(),
@@ -99,7 +102,7 @@ export const handlers = {
     registry.add(session);
     conn.session = session;
     deps.onJoin(false);
-    return joinResult(deps, session, room);
+    return joinResult(deps, conn, session, room);
   },
 
   resume(msg, conn, deps, registry) {
@@ -112,7 +115,7 @@ export const handlers = {
     if (!session.canResume(lastSeq)) throw new ParleyError('RESUME_FAILED', 'missed messages are no longer available; join again');
     const room = roomOf(deps, session.participant);
     // The response goes out before the replayed frames so the client knows it resumed first.
-    const data = { ...joinResult(deps, session, room), lastSeq: session.lastSeq };
+    const data = { ...joinResult(deps, conn, session, room), lastSeq: session.lastSeq };
     conn.outbound.sendRaw(JSON.stringify({ type: 'response', id: msg.id ?? null, data }));
     session.resume(conn.outbound, lastSeq);
     conn.session = session;
@@ -160,7 +163,7 @@ export const handlers = {
   },
 
   ice_servers(_msg, conn, deps) {
-    const ice = deps.iceServers(joined(conn).participant.identity);
+    const ice = deps.iceServers(joined(conn).participant.identity, conn.host);
     return { iceServers: ice.iceServers, iceServersExpireAt: ice.expiresAt };
   },
 

@@ -58,7 +58,7 @@ export class SignalingServer {
       },
       close: (code, reason) => ws.close(code, reason),
     };
-    const conn: ConnectionState = { address: this.opts.clientAddress(req), outbound, session: undefined };
+    const conn: ConnectionState = { address: this.opts.clientAddress(req), host: hostName(req.headers.host), outbound, session: undefined };
     // Requests of one connection are handled in order, even when a handler awaits (join).
     let chain: Promise<void> = Promise.resolve();
     ws.on('pong', () => this.alive.add(ws));
@@ -130,6 +130,14 @@ export class SignalingServer {
       ws.ping();
     }
   }
+}
+
+/** "example.com:7880" -> "example.com", "[::1]:7880" -> "::1". */
+export function hostName(hostHeader: string | undefined): string {
+  if (!hostHeader) return '';
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader);
+  if (m) return m[1]!;
+  return hostHeader.replace(/:\d+$/, '');
 }
 
 function requestId(raw: unknown): string | number | undefined {
