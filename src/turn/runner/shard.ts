@@ -1,0 +1,226 @@
+/**
+ * A shard: one TurnCore plus the relay sockets it owns; applies the core's actions. The main thread
+ * runs one shard (TCP/TLS clients, and UDP clients when there are no workers); each relay worker
+ * runs one for the UDP clients hashed to it. Client-side I/O is injected (ClientIo).
+ */
+import { randomBytes } from 'node:crypto';
+import type dgram from 'node:dgram';
+import net from 'node:net';
+import type { TransportAddress } from '../stun/address.js';
+import { TurnCore } from '../core/core.js';
+import type { Action, CoreOptions, Source } from '../core/types.js';
+import { bindTcpRelay, bindUdpRelay, type PortRange } from './relay-ports.js';
+
+export interface ClientIo {
+  send(to: Source, data: Buffer): void;
+  close(to: Source): void;
+  /** RFC 6062: make the client connection `to` a raw pipe to `peer`. */
+  pipe(to: Source, peer: net.Socket): void;
+  /** A UDP allocation became active / went away (workers open a connected socket for it). */
+  allocationActive?(src: Source, alloc: number): void;
+  allocationGone?(src: Source): void;
+}
+
+interface Relay {
+  udp?: dgram.Socket;
+  tcp?: net.Server;
+  src: Source;
+}
+
+interface PeerConn {
+  socket: net.Socket;
+  pending: Buffer[];
+}
+
+const TOKEN_TTL_MS = 30_000;
+
+export interface ShardOptions {
+  core: CoreOptions;
+  range: PortRange;
+  /** Address put in XOR-RELAYED-ADDRESS (public IP behind 1:1 NAT), default range.ip. */
+  advertisedIp: string;
+  /** Shard index, stored in the first byte of RESERVATION-TOKENs so the dispatcher can route them. */
+  index: number;
+  io: ClientIo;
+  onDrop?: (reason: string) => void;
+}
+
+export class Shard {
+  readonly core: TurnCore;
+  private readonly relays = new Map<number, Relay>();
+  private readonly tokens = new Map<string, { socket: dgram.Socket; port: number; expires: number }>();
+  private readonly peerConns = new Map<number, PeerConn>();
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly o: ShardOptions) {
+    this.core = new TurnCore(o.core);
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  /** A packet (datagram or frame) from a client. */
+  fromClient(buf: Buffer, src: Source): void {
+    const actions = this.core.handle(buf, src, Date.now());
+    for (let i = 0; i < actions.length; i++) this.apply(actions[i] as Action);
+  }
+
+  clientClosed(src: Source): void {
+    for (const a of this.core.sourceClosed(src)) this.apply(a);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const id of [...this.relays.keys()]) this.closeRelay(id);
+    for (const t of this.tokens.values()) t.socket.close();
+    this.tokens.clear();
+    for (const c of this.peerConns.values()) c.socket.destroy();
+    this.peerConns.clear();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const a of this.core.tick(now)) this.apply(a);
+    for (const [k, t] of this.tokens) if (t.expires <= now) (t.socket.close(), this.tokens.delete(k));
+  }
+
+  private apply(a: Action): void {
+    switch (a.kind) {
+      case 'send':
+        this.o.io.send(a.to, a.data);
+        return;
+      case 'relay': {
+        const r = this.relays.get(a.alloc);
+        r?.udp?.send(a.data, a.peer.port, a.peer.ip);
+        return;
+      }
+      case 'openRelay':
+        void this.openRelay(a);
+        return;
+      case 'closeRelay':
+        this.closeRelay(a.alloc);
+        return;
+      case 'tcpConnect':
+        this.tcpConnect(a.alloc, a.connectionId, a.peer);
+        return;
+      case 'tcpBind': {
+        const c = this.peerConns.get(a.connectionId);
+        if (!c) return this.o.io.close(a.to);
+        for (const b of c.pending) this.o.io.send(a.to, b);
+        c.pending = [];
+        this.o.io.pipe(a.to, c.socket);
+        c.socket.resume();
+        return;
+      }
+      case 'tcpClose': {
+        this.peerConns.get(a.connectionId)?.socket.destroy();
+        this.peerConns.delete(a.connectionId);
+        return;
+      }
+      case 'closeSource':
+        this.o.io.close(a.to);
+        return;
+    }
+  }
+
+  private async openRelay(a: Extract<Action, { kind: 'openRelay' }>): Promise<void> {
+    const now = (): number => Date.now();
+    const src = this.core.allocation(a.alloc)?.source;
+    if (!src) return;
+    const advertised = (port: number): TransportAddress => ({ family: 4, ip: this.o.advertisedIp, port });
+    if (a.family !== 4) return this.applyAll(this.core.relayOpened(a.alloc, { ok: false, code: 440 }, now()));
+    if (a.transport === 'tcp') {
+      const b = await bindTcpRelay(this.o.range);
+      if (!b || this.closed) return this.applyAll(this.core.relayOpened(a.alloc, { ok: false, code: 508 }, now()));
+      this.relays.set(a.alloc, { tcp: b.server, src });
+      b.server.on('connection', (s) => this.tcpIncoming(a.alloc, s));
+      return this.applyAll(this.core.relayOpened(a.alloc, { ok: true, relay: advertised(b.port) }, now()));
+    }
+    let socket: dgram.Socket | undefined;
+    let port = 0;
+    let token: Buffer | undefined;
+    if (a.token) {
+      const t = this.tokens.get(a.token.toString('hex'));
+      if (t) {
+        this.tokens.delete(a.token.toString('hex'));
+        socket = t.socket;
+        port = t.port;
+      }
+    } else {
+      const b = await bindUdpRelay(this.o.range, a.evenPort, a.reserveNext);
+      if (b) {
+        socket = b.socket;
+        port = b.port;
+        if (b.reserved) {
+          token = randomBytes(8);
+          token[0] = this.o.index;
+          this.tokens.set(token.toString('hex'), { socket: b.reserved, port: b.port + 1, expires: Date.now() + TOKEN_TTL_MS });
+        }
+      }
+    }
+    if (!socket || this.closed) {
+      socket?.close();
+      return this.applyAll(this.core.relayOpened(a.alloc, { ok: false, code: 508 }, now()));
+    }
+    const id = a.alloc;
+    const s = socket;
+    s.on('message', (msg, rinfo) => {
+      const act = this.core.fromPeer(id, { family: 4, ip: rinfo.address, port: rinfo.port }, msg, Date.now());
+      if (act && act.kind === 'send') this.o.io.send(act.to, act.data);
+    });
+    s.on('error', () => this.o.onDrop?.('relay_socket_error'));
+    this.relays.set(id, { udp: s, src });
+    const actions = this.core.relayOpened(id, { ok: true, relay: advertised(port), token }, now());
+    if (this.core.allocation(id)?.state === 'active') this.o.io.allocationActive?.(src, id);
+    this.applyAll(actions);
+  }
+
+  private applyAll(actions: Action[]): void {
+    for (const a of actions) this.apply(a);
+  }
+
+  private closeRelay(id: number): void {
+    const r = this.relays.get(id);
+    if (!r) return;
+    this.relays.delete(id);
+    r.udp?.close();
+    r.tcp?.close();
+    this.o.io.allocationGone?.(r.src);
+  }
+
+  private tcpConnect(alloc: number, connectionId: number, peer: TransportAddress): void {
+    const socket = net.connect({ host: peer.ip, port: peer.port, localAddress: this.o.range.ip });
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => socket.destroy(), 10_000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.pause();
+      this.trackPeer(alloc, connectionId, socket);
+      this.applyAll(this.core.tcpConnected(alloc, connectionId, true, Date.now()));
+    });
+    socket.once('error', () => {
+      clearTimeout(timer);
+      if (!this.peerConns.has(connectionId)) this.applyAll(this.core.tcpConnected(alloc, connectionId, false, Date.now()));
+    });
+  }
+
+  private tcpIncoming(alloc: number, socket: net.Socket): void {
+    const peer: TransportAddress = { family: 4, ip: socket.remoteAddress?.replace(/^::ffff:/, '') ?? '', port: socket.remotePort ?? 0 };
+    const r = this.core.tcpIncoming(alloc, peer, Date.now());
+    if (!r) return void socket.destroy();
+    socket.setNoDelay(true);
+    this.trackPeer(alloc, r.connectionId, socket);
+    this.applyAll(r.actions);
+  }
+
+  private trackPeer(alloc: number, connectionId: number, socket: net.Socket): void {
+    const c: PeerConn = { socket, pending: [] };
+    this.peerConns.set(connectionId, c);
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => {
+      this.peerConns.delete(connectionId);
+      this.core.tcpClosed(alloc, connectionId);
+    });
+  }
+}

@@ -1,0 +1,24 @@
+/** Messages between the main thread and relay workers (structured-clone plain data only). */
+import type { StatsSnapshot } from '../core/stats.js';
+import type { CoreOptions } from '../core/types.js';
+import type { PortRange } from './relay-ports.js';
+
+export interface WorkerInit {
+  core: Omit<CoreOptions, 'quota' | 'nonceKey'>;
+  quotaBuffer: SharedArrayBuffer;
+  maxPerUser: number;
+  maxTotal: number;
+  nonceKey: Uint8Array;
+  range: PortRange;
+  advertisedIp: string;
+  index: number;
+  listenIp: string;
+  listenPort: number;
+}
+
+export type ToWorker = { t: 'pkt'; d: Uint8Array; ip: string; port: number } | { t: 'close' };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'send'; ip: string; port: number; d: Uint8Array }
+  | { t: 'stats'; s: StatsSnapshot };

@@ -1,0 +1,220 @@
+/**
+ * The socket runner: UDP, TCP and TLS listeners, relay workers, metrics. Thin: every protocol
+ * decision is TurnCore's; this file only moves bytes and applies actions (through Shard).
+ */
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import type net from 'node:net';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import { parseUsers } from './core/auth.js';
+import { SharedQuota } from './core/quota.js';
+import type { StatsSnapshot } from './core/stats.js';
+import type { CoreOptions, Source } from './core/types.js';
+import { mergeSnapshots, registerTurnMetrics } from './metrics.js';
+import { Shard } from './runner/shard.js';
+import { listenTcp, listenTls, StreamConnections } from './runner/stream-listener.js';
+import type { FromWorker, ToWorker, WorkerInit } from './runner/worker-protocol.js';
+import { Attr } from './stun/constants.js';
+import { getAttr, parse } from './stun/message.js';
+
+export interface TurnServiceOptions {
+  config: Config['turn'];
+  secret: string;
+  /** PEM file paths */
+  tls?: { cert: string; key: string };
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface TurnService {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Actual bound ports (config may say 0). */
+  readonly ports: { udp: number; tcp: number; tls?: number };
+}
+
+const isWildcard = (ip: string): boolean => ip === '0.0.0.0' || ip === '::';
+
+/** The address put in XOR-RELAYED-ADDRESS: publicIp, relayIp, a concrete listenIp, else the first external IPv4. */
+export function advertisedAddress(c: Config['turn']): string {
+  if (c.publicIp) return c.publicIp;
+  if (c.relayIp && !isWildcard(c.relayIp)) return c.relayIp;
+  if (!isWildcard(c.listenIp)) return c.listenIp;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  }
+  return '127.0.0.1';
+}
+
+/** Start a relay worker; from TypeScript sources (tests, `npm run dev`) through tsx's loader. */
+function startWorker(workerData: WorkerInit): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./runner/worker.js', import.meta.url), { workerData });
+  const url = new URL('./runner/worker.ts', import.meta.url).href;
+  const boot = `(async () => { const { register } = await import('tsx/esm/api'); register(); await import(${JSON.stringify(url)}); })();`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+export function createTurnService(opts: TurnServiceOptions): TurnService {
+  return new EmbeddedTurn(opts);
+}
+
+class EmbeddedTurn implements TurnService {
+  ports: { udp: number; tcp: number; tls?: number } = { udp: 0, tcp: 0 };
+  private readonly log: Logger;
+  private udp: dgram.Socket | undefined;
+  private servers: net.Server[] = [];
+  private streams: StreamConnections | undefined;
+  private shard: Shard | undefined;
+  private workers: Worker[] = [];
+  private workerStats: StatsSnapshot[] = [];
+  private readonly pins = new Map<string, { w: number; at: number }>();
+  private pinTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: TurnServiceOptions) {
+    this.log = opts.logger.child({ module: 'turn' });
+  }
+
+  async start(): Promise<void> {
+    const c = this.opts.config;
+    if (c.allowLoopbackPeers) this.log.warn('turn.allowLoopbackPeers is on: loopback peers are relayed (tests only)');
+    const quotaBuffer = SharedQuota.buffer();
+    const nonceKey = randomBytes(20);
+    const core: Omit<CoreOptions, 'quota' | 'nonceKey'> = {
+      realm: c.realm,
+      users: parseUsers(c.users),
+      secret: this.opts.secret,
+      software: c.software,
+      allowLoopbackPeers: c.allowLoopbackPeers,
+      allowPeers: c.allowPeers,
+      denyPeers: c.denyPeers,
+      maxPermissionsPerAllocation: c.maxPermissionsPerAllocation,
+      maxBitrate: c.maxBitrate,
+      ipv6Relay: false,
+    };
+    const range = { ip: c.relayIp ?? c.listenIp, min: c.relayPortMin, max: c.relayPortMax };
+    const advertisedIp = advertisedAddress(c);
+    const nWorkers = c.workers > 0 ? c.workers : os.availableParallelism() > 1 ? os.availableParallelism() : 0;
+
+    // UDP listener first: its port (maybe ephemeral) is also the TCP port
+    const udp = dgram.createSocket({ type: c.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    this.udp = udp;
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(c.port, c.listenIp, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    udp.on('error', (err) => this.log.warn({ err }, 'turn udp socket error'));
+    const udpPort = udp.address().port;
+
+    this.streams = new StreamConnections({
+      onFrame: (f, src) => this.shard?.fromClient(f, src),
+      onClose: (src) => this.shard?.clientClosed(src),
+      onDrop: (reason) => this.shard?.core.stats.drop(reason),
+    });
+    const streams = this.streams;
+    this.shard = new Shard({
+      core: { ...core, quota: new SharedQuota(quotaBuffer, c.maxAllocationsPerUser, c.maxAllocations), nonceKey },
+      range,
+      advertisedIp,
+      index: 255,
+      io: {
+        send: (to: Source, data: Buffer) => (to.transport === 'udp' ? udp.send(data, to.address.port, to.address.ip) : streams.send(to, data)),
+        close: (to) => streams.close(to),
+        pipe: (to, peer) => streams.pipe(to, peer),
+      },
+    });
+    const shard = this.shard;
+
+    this.servers.push(await listenTcp(c.listenIp, udpPort, (s) => streams.accept(s, 'tcp')));
+    this.ports = { udp: udpPort, tcp: udpPort };
+    if (this.opts.tls) {
+      const tls = await listenTls(c.listenIp, c.tlsPort, readFileSync(this.opts.tls.cert), readFileSync(this.opts.tls.key), (s) => streams.accept(s, 'tls'));
+      this.servers.push(tls);
+      const a = tls.address();
+      this.ports.tls = typeof a === 'object' && a ? a.port : c.tlsPort;
+    }
+
+    for (let i = 0; i < nWorkers; i++) {
+      const init: WorkerInit = {
+        core, quotaBuffer, maxPerUser: c.maxAllocationsPerUser, maxTotal: c.maxAllocations, nonceKey,
+        range, advertisedIp, index: i, listenIp: c.listenIp, listenPort: udpPort,
+      };
+      const w = startWorker(init);
+      this.workerStats.push(shard.core.stats.snapshot());
+      w.on('message', (m: FromWorker) => {
+        if (m.t === 'send') udp.send(m.d, m.port, m.ip);
+        else if (m.t === 'stats') this.workerStats[i] = m.s;
+      });
+      w.on('error', (err) => this.log.error({ err, worker: i }, 'turn relay worker failed'));
+      await new Promise<void>((resolve, reject) => {
+        w.once('error', reject);
+        w.once('message', () => resolve());
+      });
+      this.workers.push(w);
+    }
+    this.workerStats = this.workerStats.map((s) => ({ ...s, allocationsCreated: 0, allocationsActive: 0, packetsToPeer: 0, bytesToPeer: 0, packetsToClient: 0, bytesToClient: 0, authFailures: {}, refusedPeers: {}, drops: {} }));
+
+    udp.on('message', (msg, rinfo) => this.onUdp(msg, rinfo));
+    this.pinTimer = setInterval(() => {
+      const old = Date.now() - 60_000;
+      for (const [k, p] of this.pins) if (p.at < old) this.pins.delete(k);
+    }, 10_000);
+    this.pinTimer.unref();
+
+    registerTurnMetrics(this.opts.registry, () => mergeSnapshots([shard.core.stats.snapshot(), ...this.workerStats]));
+    this.log.info({ ports: this.ports, workers: nWorkers, relay: range, advertisedIp }, 'turn server listening');
+  }
+
+  /** Datagrams on the shared listening socket: Binding here, everything else to the client's worker. */
+  private onUdp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const shard = this.shard;
+    if (!shard) return;
+    const ip = rinfo.address;
+    const key = `udp|${ip}|${rinfo.port}`;
+    if (this.workers.length === 0 || (msg.length >= 20 && msg[0] === 0x00 && msg[1] === 0x01)) {
+      return shard.fromClient(msg, { key, transport: 'udp', address: { family: rinfo.family === 'IPv6' ? 6 : 4, ip, port: rinfo.port } });
+    }
+    let w = this.pins.get(key)?.w;
+    if (w === undefined && msg.length >= 20 && msg[0] === 0x00 && msg[1] === 0x03) {
+      // Allocate with RESERVATION-TOKEN goes to the worker holding the reserved port (token byte 0)
+      const p = parse(msg);
+      const token = p.ok ? getAttr(p.msg, Attr.ReservationToken) : undefined;
+      if (token && token.length === 8) {
+        w = (token[0] as number) % this.workers.length;
+        this.pins.set(key, { w, at: Date.now() });
+      }
+    }
+    w ??= hashKey(ip, rinfo.port) % this.workers.length;
+    const m: ToWorker = { t: 'pkt', d: msg, ip, port: rinfo.port };
+    this.workers[w]?.postMessage(m);
+  }
+
+  async close(): Promise<void> {
+    if (this.pinTimer) clearInterval(this.pinTimer);
+    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
+      const t = setTimeout(() => void w.terminate().then(() => resolve()), 2000);
+      w.once('exit', () => (clearTimeout(t), resolve()));
+      w.postMessage({ t: 'close' } satisfies ToWorker);
+    })));
+    this.workers = [];
+    this.streams?.destroyAll();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.servers = [];
+    await this.shard?.close();
+    await new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve()));
+    this.udp = undefined;
+  }
+}
+
+function hashKey(ip: string, port: number): number {
+  let h = 0x811c9dc5 ^ port;
+  for (let i = 0; i < ip.length; i++) h = Math.imul(h ^ ip.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
