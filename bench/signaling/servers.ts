@@ -1,0 +1,117 @@
+/**
+ * Starts the server under test as its own process, so /proc/<pid>/stat measures it alone:
+ * Parley from dist/ (`node dist/cli.js start`, API key configured, TURN off) or the socket.io
+ * baseline (compiled beside the generator).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Target } from './ipc.js';
+
+export interface ServerUnderTest {
+  pid: number;
+  origin: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  repoRoot: string;
+  /** Compiled socketio-baseline.mjs. */
+  baselineScript: string;
+  apiKey: string;
+  apiSecret: string;
+  /** Directory for a V8 CPU profile of the Parley process (node --cpu-prof), if wanted. */
+  profileDir?: string | undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitHealthy(origin: string, child: ChildProcess, path: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${origin}${path}`);
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server at ${origin} did not become ready`);
+}
+
+function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        cleanup();
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+}
+
+export async function startServer(target: Target, opts: StartOptions): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const stderr: string[] = [];
+  if (target === 'parley') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+    const args = [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), join(opts.repoRoot, 'dist', 'cli.js'), 'start'];
+    const child = spawn(process.execPath, args, {
+      cwd: opts.repoRoot,
+      stdio: ['ignore', 'inherit', 'pipe'],
+      env: {
+        ...process.env,
+        PARLEY_PORT: String(port),
+        PARLEY_HOST: '127.0.0.1',
+        PARLEY_DATA_DIR: dataDir,
+        PARLEY_LOG_LEVEL: 'warn',
+        PARLEY_LOG_FORMAT: 'json',
+        PARLEY_API_KEY: opts.apiKey,
+        PARLEY_API_SECRET: opts.apiSecret,
+        // The embedded TURN server is not under test, and its ports may be in use on a shared machine.
+        PARLEY_TURN_ENABLED: 'false',
+      },
+    });
+    child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+    try {
+      await waitHealthy(origin, child, '/healthz');
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw new Error(`${(err as Error).message}\n${stderr.join('')}`);
+    }
+    return { pid: child.pid!, origin, stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })) };
+  }
+  const child = spawn(process.execPath, [opts.baselineScript], {
+    cwd: opts.repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+  });
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  try {
+    await waitHealthy(origin, child, '/socket.io/?EIO=4&transport=websocket');
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${stderr.join('')}`);
+  }
+  return { pid: child.pid!, origin, stop: stopper(child, () => undefined) };
+}
