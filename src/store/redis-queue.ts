@@ -9,6 +9,9 @@
  *
  * Mutations are Lua scripts, so each is atomic. They build key names from the prefix instead of
  * declaring them in KEYS: fine on a single Redis (or a replicated one), not on Redis Cluster.
+ *
+ * Like the SQLite queue, due() hands out heads without claiming them: two dispatchers over one
+ * Redis would both deliver the same head. Until heads are leased, run one dispatcher per queue.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';

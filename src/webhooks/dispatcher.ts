@@ -147,7 +147,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     results.forEach((result, i) => {
       const url = targets[i] ?? '';
       if (result === true) done.add(url);
-      else failures.push(`${url}: ${result}`);
+      else failures.push(`${redactUrl(url)}: ${result}`);
     });
     if (stop.signal.aborted) return; // closing: leave the event queued as it was
 
@@ -233,6 +233,16 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       await Promise.allSettled([...inFlight.values()]);
     },
   };
+}
+
+/** A URL fit for logs: no user info, no query (either may hold a receiver's secret). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return '(invalid url)';
+  }
 }
 
 function eventIdOf(payload: string): string | undefined {

@@ -1,19 +1,19 @@
 /**
  * Webhook events (docs/webhooks.md). Each is one JSON object:
  *
- *   { id, event, createdAt, room, participant?, track? }
+ *   { id, event, createdAt, room, participant?, track?, reason? }
  *
  * `id` is unique per event and stays the same across delivery attempts (receivers dedupe on it:
  * delivery is at-least-once); `createdAt` is Unix milliseconds when the event happened.
  */
-import type { ParticipantInfo, RoomInfo, TrackInfo } from '../signaling/protocol.js';
+import type { LeaveReason, ParticipantInfo, RoomInfo, TrackInfo } from '../signaling/protocol.js';
 
 /** What each event carries besides id, event and createdAt. */
 export interface WebhookEventData {
   room_started: { room: RoomInfo };
   room_finished: { room: RoomInfo };
   participant_joined: { room: RoomInfo; participant: ParticipantInfo };
-  participant_left: { room: RoomInfo; participant: ParticipantInfo };
+  participant_left: { room: RoomInfo; participant: ParticipantInfo; reason: LeaveReason };
   track_published: { room: RoomInfo; participant: ParticipantInfo; track: TrackInfo };
   track_unpublished: { room: RoomInfo; participant: ParticipantInfo; track: TrackInfo };
 }
