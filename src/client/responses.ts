@@ -34,13 +34,12 @@ export function parseJoinResult(data: unknown): JoinResult {
   return data as unknown as JoinResult;
 }
 
-/** What a successful resume may tell: a fresh resume token, new ICE servers, the current state. */
+/** What a successful resume may tell: a fresh resume token and ICE servers. */
 export interface ResumeResult {
   resumeToken?: string;
   resumeGrace?: number;
   iceServers?: IceServer[];
   iceServersExpireAt?: number | null;
-  participants?: ParticipantInfo[];
 }
 
 export function parseResumeResult(data: unknown): ResumeResult {
@@ -50,7 +49,6 @@ export function parseResumeResult(data: unknown): ResumeResult {
   if (typeof data['resumeGrace'] === 'number') out.resumeGrace = data['resumeGrace'];
   if (Array.isArray(data['iceServers'])) out.iceServers = data['iceServers'] as IceServer[];
   if (typeof data['iceServersExpireAt'] === 'number' || data['iceServersExpireAt'] === null) out.iceServersExpireAt = data['iceServersExpireAt'];
-  if (Array.isArray(data['participants']) && data['participants'].every(isParticipantInfo)) out.participants = data['participants'];
   return out;
 }
 

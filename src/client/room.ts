@@ -149,7 +149,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     session.on('rejoined', (result) => this.#rejoined(result));
     session.on('ended', (reason, error) => this.#teardown(reason, error));
     this.emit('connectionStateChanged', 'connecting');
-    this.#applyJoin(await session.join(), false);
+    await session.join((result) => this.#applyJoin(result, false));
     this.#stats.start();
   }
 
@@ -244,10 +244,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   #resumed(result: ResumeResult): void {
     if (result.iceServers) this.#mesh.setIceServers(result.iceServers);
     if (result.iceServersExpireAt !== undefined) this.#scheduleIceRefresh(result.iceServersExpireAt);
-    if (!result.participants) return;
-    const present = new Set(result.participants.map((p) => p.sid));
-    for (const sid of [...this.participants.keys()]) if (!present.has(sid)) this.#removeParticipant(sid, 'disconnected');
-    for (const info of result.participants) this.#upsertParticipant(info, true);
+    // Participants are not taken from the response's snapshot: the replayed notifications that
+    // follow bring the room up to date in order (a snapshot first would be rewound by them).
   }
 
   /** A new session: everyone we knew is gone for us; local tracks are published again. */

@@ -67,14 +67,18 @@ export class Session extends TypedEmitter<SessionEvents> {
     return this.#state;
   }
 
-  /** Opens the socket and joins; rejects with the server's code (e.g. TOKEN_EXPIRED, ROOM_FULL). */
-  async join(): Promise<JoinResult> {
+  /**
+   * Opens the socket and joins; rejects with the server's code (e.g. TOKEN_EXPIRED, ROOM_FULL).
+   * `onJoined` runs before the state turns `connected`, so listeners see a complete room.
+   */
+  async join(onJoined: (result: JoinResult) => void): Promise<JoinResult> {
     let conn: SignalConnection | undefined;
     try {
       conn = await SignalConnection.open(this.#url, this.#opts.signaling);
       this.#attach(conn);
       const result = parseJoinResult(await conn.request({ type: 'join', token: this.#token, protocol: 1 }));
       this.#adopt(result);
+      onJoined(result);
       this.#setState('connected');
       return result;
     } catch (err) {

@@ -57,6 +57,14 @@ describe('demo app, two users in a P2P room', () => {
     const fromAlice = await bob.page.evaluate(() => window.parley.messages().find((m) => m.text === 'hello from Alice'));
     expect(fromAlice?.name).toBe('Alice');
     expect(await alice.page.locator('.tile').count()).toBe(2);
+    await bob.page.waitForFunction(() => Object.values(window.parley.stats()).some((s) => s.name === 'Alice' && s.quality !== 'unknown'));
+    await bob.page.waitForSelector('.tile[data-mic="on"]:not(.local)');
+
+    await alice.page.click('#btn-mic');
+    await alice.page.click('#btn-cam');
+    await bob.page.waitForSelector('.tile.no-video[data-mic="muted"]:not(.local)');
+    await alice.page.click('#btn-cam');
+    await bob.page.waitForSelector('.tile[data-mic="muted"]:not(.local):not(.no-video)');
     await close(alice, bob);
   }, 60_000);
 
