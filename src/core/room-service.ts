@@ -84,6 +84,8 @@ export class RoomService {
       if (this.rooms.has(r.name)) continue;
       const room = new Room({ ...r, persistent: true, origin: 'native' });
       this.rooms.set(r.name, room);
+      // shutdown reported room_finished; this process starts the room again
+      this.deps.onEvent({ type: 'room_started', room: room.info() });
       this.scheduleEmptyClose(room);
     }
     return records.length;
