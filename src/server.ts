@@ -90,9 +90,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     logger,
     metrics,
   });
+  const roomLog = logger.child({ module: 'rooms' });
   const onEvent = (event: RoomEvent): void => {
     const { type, ...data } = event;
     webhooks.emit({ event: type, ...data } as WebhookEventInput);
+    const log = roomLog.child({ room: event.room.name, ...('participant' in event ? { participant: event.participant.sid, identity: event.participant.identity } : {}) });
+    if (type === 'participant_left') log.info({ reason: event.reason }, type);
+    else if (type !== 'track_published' && type !== 'track_unpublished') log.info(type);
+    else log.debug({ track: event.track.sid, kind: event.track.kind }, type);
     switch (event.type) {
       case 'room_started':
         metrics.roomsActive.inc();
