@@ -81,6 +81,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   let timer: NodeJS.Timeout | undefined;
   const inFlight = new Map<number, Promise<void>>(); // queue id -> its delivery
   const accepted = new Map<number, Set<string>>(); // queue id -> URLs that took it (this process)
+  // Ids acked or rescheduled since the current pump began: a due() read that raced the write may
+  // still list them as due.
+  const settled = new Set<number>();
   const stop = new AbortController();
 
   const refreshPending = async (): Promise<void> => {
@@ -111,13 +114,14 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
 
   /** Starts deliveries for due heads not yet in flight, then sets the timer for the next one. */
   async function pump(): Promise<void> {
+    settled.clear(); // later writes are either visible to the due() below or recorded here
     try {
       const free = concurrency - inFlight.size;
       if (free > 0) {
         // Heads in flight are still queued, so ask for enough to find `free` others.
         for (const event of await events.due(clock(), free + inFlight.size)) {
           if (state !== 'running' || inFlight.size >= concurrency) break;
-          if (inFlight.has(event.id)) continue;
+          if (inFlight.has(event.id) || settled.has(event.id)) continue;
           const delivery = deliver(event)
             .catch((err: unknown) => log.error({ err, room: event.key, queueId: event.id }, 'webhook queue update failed'))
             .finally(() => {
@@ -141,8 +145,10 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   async function deliver(event: QueuedEvent): Promise<void> {
     const done = accepted.get(event.id) ?? new Set<string>();
     const targets = opts.urls.filter((url) => !done.has(url));
-    const auth = await signWebhook(event.payload, opts.keys, { now: clock() });
-    const results = await Promise.all(targets.map((url) => post(url, event.payload, auth)));
+    const results = await signWebhook(event.payload, opts.keys, { now: clock() }).then(
+      (auth) => Promise.all(targets.map((url) => post(url, event.payload, auth))),
+      (err: unknown) => targets.map(() => `cannot sign: ${err instanceof Error ? err.message : String(err)}`),
+    );
     const failures: string[] = [];
     results.forEach((result, i) => {
       const url = targets[i] ?? '';
@@ -154,6 +160,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     if (failures.length === 0) {
       accepted.delete(event.id);
       await events.ack(event.id);
+      settled.add(event.id);
       opts.metrics.webhookDeliveries.inc({ outcome: 'delivered' });
       await refreshPending();
       return;
@@ -163,6 +170,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     if (attempts >= opts.maxAttempts) {
       accepted.delete(event.id);
       await events.ack(event.id);
+      settled.add(event.id);
       opts.metrics.webhookDeliveries.inc({ outcome: 'dropped' });
       await refreshPending();
       log.error(context, 'webhook event dropped after its last attempt');
@@ -171,6 +179,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     accepted.set(event.id, done);
     const delay = backoffDelay(attempts, backoff, random);
     await events.retry(event.id, clock() + delay);
+    settled.add(event.id);
     opts.metrics.webhookDeliveries.inc({ outcome: 'failed' });
     log.warn({ ...context, retryInMs: delay }, 'webhook delivery failed; will retry');
   }
