@@ -42,6 +42,9 @@ export class DialectLog {
     const was = this.current;
     this.current = level;
     this.pino.level = level;
+    // Kept whatever the new level: who changed what is worth finding in /logs.
+    this.keepEntry({ time: new Date().toJSON(), level: 'info', msg: 'log level changed', to: level, was });
+    this.pino.info({ level, was }, 'log level changed');
     return was;
   }
 
@@ -69,7 +72,11 @@ export class DialectLog {
   private write(level: LogLevel, fields: Fields, msg: string): void {
     if (VALUE[level] < VALUE[this.current]) return;
     this.pino[level](fields, msg);
-    this.tail.push({ ...fields, time: new Date().toJSON(), level, msg });
+    this.keepEntry({ ...fields, time: new Date().toJSON(), level, msg });
+  }
+
+  private keepEntry(entry: LogEntry): void {
+    this.tail.push(entry);
     if (this.tail.length > this.keep) this.tail.shift();
   }
 }

@@ -108,7 +108,6 @@ export async function createRestApp(opts: RestOptions): Promise<FastifyInstance>
     const body = levelBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ errorCode: 400001, errorMsg: BAD_LEVEL });
     const was = opts.log.setLevel(body.data.level);
-    opts.log.warn({ level: body.data.level, was }, 'log level changed');
     return { level: body.data.level, was };
   });
 
