@@ -16,7 +16,8 @@ import type { EventQueue, QueuedEvent, Store } from './store.js';
 
 export const SQLITE_FILE = 'parley.db';
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
+  // 1: settings, documents, events
   `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
    CREATE TABLE documents (
      ns TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL,
@@ -31,6 +32,11 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX events_by_key ON events (key, id);`,
+  // 2: the head of each key in its own table, so due() and nextDueAt() stay O(log n) with a backlog.
+  `CREATE TABLE event_heads (key TEXT PRIMARY KEY, id INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX event_heads_due ON event_heads (next_attempt_at, id);
+   INSERT INTO event_heads (key, id, next_attempt_at)
+     SELECT e.key, e.id, e.next_attempt_at FROM events e JOIN (SELECT MIN(id) AS id FROM events GROUP BY key) h ON e.id = h.id;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -95,26 +101,57 @@ function sqliteDocuments(db: Database.Database): DocumentBackend {
   };
 }
 
+/**
+ * events holds every queued event; event_heads holds, per key, the oldest one (the only one that
+ * can be due) with its time. Every write keeps both in one transaction.
+ */
 function sqliteQueue(db: Database.Database): EventQueue {
-  const push = db.prepare('INSERT INTO events (key, payload, attempts, next_attempt_at, created_at) VALUES (?, ?, 0, ?, ?)');
-  const heads = 'SELECT e.* FROM events e JOIN (SELECT MIN(id) AS id FROM events GROUP BY key) h ON e.id = h.id';
-  const due = db.prepare<[number, number], EventRow>(`${heads} WHERE e.next_attempt_at <= ? ORDER BY e.next_attempt_at, e.id LIMIT ?`);
-  const nextDue = db.prepare<[], { at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM (${heads})`);
-  const ack = db.prepare('DELETE FROM events WHERE id = ?');
-  const retry = db.prepare('UPDATE events SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?');
+  const insertEvent = db.prepare('INSERT INTO events (key, payload, attempts, next_attempt_at, created_at) VALUES (?, ?, 0, ?, ?)');
+  const insertHead = db.prepare('INSERT INTO event_heads (key, id, next_attempt_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING');
+  const keyOf = db.prepare<[number], { key: string }>('SELECT key FROM events WHERE id = ?');
+  const deleteEvent = db.prepare('DELETE FROM events WHERE id = ?');
+  const deleteHead = db.prepare('DELETE FROM event_heads WHERE key = ? AND id = ?');
+  const oldest = db.prepare<[string], { id: number; next_attempt_at: number }>('SELECT id, next_attempt_at FROM events WHERE key = ? ORDER BY id LIMIT 1');
+  const retryEvent = db.prepare('UPDATE events SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?');
+  const retryHead = db.prepare('UPDATE event_heads SET next_attempt_at = ? WHERE key = ? AND id = ?');
+  const due = db.prepare<[number, number], EventRow>(
+    'SELECT e.* FROM event_heads h JOIN events e ON e.id = h.id WHERE h.next_attempt_at <= ? ORDER BY h.next_attempt_at, h.id LIMIT ?',
+  );
+  const nextDue = db.prepare<[], { at: number | null }>('SELECT MIN(next_attempt_at) AS at FROM event_heads');
   const size = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM events');
+
+  const push = db.transaction((key: string, payload: string, now: number): number => {
+    const id = Number(insertEvent.run(key, payload, now, now).lastInsertRowid);
+    insertHead.run(key, id, now);
+    return id;
+  });
+  const ack = db.transaction((id: number): void => {
+    const row = keyOf.get(id);
+    if (!row) return;
+    deleteEvent.run(id);
+    if (deleteHead.run(row.key, id).changes === 0) return; // not the head: the head stays
+    const next = oldest.get(row.key);
+    if (next) insertHead.run(row.key, next.id, next.next_attempt_at);
+  });
+  const retry = db.transaction((id: number, at: number): void => {
+    const row = keyOf.get(id);
+    if (!row) return;
+    retryEvent.run(at, id);
+    retryHead.run(at, row.key, id);
+  });
+
   return {
     async push(key, payload, now) {
-      return Number(push.run(key, payload, now, now).lastInsertRowid);
+      return push(key, payload, now);
     },
     async due(now, limit) {
       return due.all(now, Math.max(0, Math.floor(limit))).map(toEvent);
     },
     async ack(id) {
-      ack.run(id);
+      ack(id);
     },
     async retry(id, nextAttemptAt) {
-      retry.run(nextAttemptAt, id);
+      retry(id, nextAttemptAt);
     },
     async size() {
       return size.get()?.n ?? 0;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore, SCHEMA_VERSION, SQLITE_FILE } from '../../../src/store/sqlite.js';
+import { MIGRATIONS, openSqliteStore, SCHEMA_VERSION, SQLITE_FILE } from '../../../src/store/sqlite.js';
 import { describeStoreContract } from '../../store/contract.js';
 
 async function tempDir(): Promise<string> {
@@ -40,6 +40,29 @@ describe('openSqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
+  });
+
+  it('migrates a version 1 database, keeping its queued events in order', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const db = new Database(join(dir, SQLITE_FILE));
+    db.exec(MIGRATIONS[0] ?? '');
+    db.pragma('user_version = 1');
+    const insert = db.prepare('INSERT INTO events (key, payload, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)');
+    insert.run('a', 'a1', 2, 500, 100);
+    insert.run('b', 'b1', 0, 200, 200);
+    insert.run('a', 'a2', 0, 300, 300);
+    db.close();
+
+    const store = openSqliteStore(dir);
+    expect(await store.events.nextDueAt()).toBe(200);
+    expect((await store.events.due(1000, 10)).map((e) => [e.payload, e.attempts])).toEqual([
+      ['b1', 0],
+      ['a1', 2],
+    ]);
+    await store.events.ack(1);
+    expect((await store.events.due(1000, 10)).map((e) => e.payload)).toEqual(['b1', 'a2']);
+    await store.close();
   });
 
   it('refuses a database written by a newer Parley', async () => {
