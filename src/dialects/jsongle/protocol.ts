@@ -86,6 +86,7 @@ export const DETAILS = {
   missingRid: "Missing 'rid' parameter",
   fullRoom: 'Max number of members per room already reached',
   fullMultiRoom: 'Max number of members per multi room already reached',
+  tooManyRooms: (max: number) => `Max number of rooms per user already reached (${max})`,
   notInRoom: (to: string) => `Can't call - not in room ${to}`,
   noOtherMember: (to: string) => `Can't transmit message - no other member in room ${to}`,
   notSupported: (action: string) => `Message of type ${action} is not supported`,
@@ -98,5 +99,10 @@ export const DETAILS = {
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 /** Largest hello description (it is copied to every member of every room joined). */
 export const MAX_HELLO_BYTES = 16 * 1024;
+/**
+ * Rooms one connection may be in at once. The original's maxMultiRoomsPerUser (10) was never
+ * enforced; without any cap one socket could open rooms without end.
+ */
+export const MAX_ROOMS_PER_SESSION = 50;
 /** socket.io transport limit: beyond this the transport itself closes the connection. */
 export const MAX_TRANSPORT_BYTES = 1024 * 1024;

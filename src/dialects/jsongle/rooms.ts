@@ -11,7 +11,7 @@ import type { ServerNotification } from '../../signaling/protocol.js';
 import type { DialectLog } from './logs.js';
 import { relayed, roomEvent, type Envelope, type MemberData } from './messages.js';
 import type { JsongleMetrics } from './metrics.js';
-import { DETAILS, ERROR_CODES, type ErrorDescription, type RoomKind } from './protocol.js';
+import { DETAILS, ERROR_CODES, MAX_ROOMS_PER_SESSION, type ErrorDescription, type RoomKind } from './protocol.js';
 import type { JsongleSession, Membership, Sessions } from './session.js';
 
 export const ROOM_PREFIX = 'jsongle:';
@@ -42,6 +42,9 @@ export class JsongleRooms {
   join(session: JsongleSession, rid: string, kind: RoomKind): JoinOutcome {
     const existing = session.memberships.get(rid);
     if (existing) return { ok: true, members: this.othersOf(existing) };
+    if (session.memberships.size >= MAX_ROOMS_PER_SESSION) {
+      return { ok: false, error: { errorCode: ERROR_CODES.FORBIDDEN_FULL, errorDetails: DETAILS.tooManyRooms(MAX_ROOMS_PER_SESSION) } };
+    }
     const name = ROOM_PREFIX + rid;
     const max = this.deps.limits[kind];
     const full = (): JoinOutcome => ({ ok: false, error: { errorCode: ERROR_CODES.FORBIDDEN_FULL, errorDetails: kind === 'muc' ? DETAILS.fullMultiRoom : DETAILS.fullRoom } });

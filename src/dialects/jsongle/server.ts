@@ -30,9 +30,18 @@ export interface SocketServerOptions {
   log: DialectLog;
 }
 
+/** The one event, both ways; what clients send is unknown until dispatch() has validated it. */
+interface ClientEvents {
+  jsongle: (message: unknown) => void;
+}
+interface ServerEvents {
+  jsongle: (message: Outbound) => void;
+}
+type JsongleIo = IoServer<ClientEvents, ServerEvents>;
+
 export interface SocketServer {
   http: HttpServer;
-  io: IoServer;
+  io: JsongleIo;
   close(): Promise<void>;
 }
 
@@ -58,7 +67,7 @@ function corsOrigin(setting: string): boolean | string[] {
 export function createSocketServer(opts: SocketServerOptions): SocketServer {
   const { sessions, metrics, log, serverId } = opts;
   const http = opts.tls ? createHttpsServer(opts.tls) : createHttpServer();
-  const io = new IoServer(http, {
+  const io: JsongleIo = new IoServer<ClientEvents, ServerEvents>(http, {
     allowEIO3: true,
     serveClient: false,
     maxHttpBufferSize: MAX_TRANSPORT_BYTES,
@@ -86,7 +95,7 @@ export function createSocketServer(opts: SocketServerOptions): SocketServer {
     next();
   });
 
-  io.on('connection', (socket: Socket) => {
+  io.on('connection', (socket: Socket<ClientEvents, ServerEvents>) => {
     admitted.delete(socket.id);
     const send = (message: Outbound): void => {
       metrics.sentBytes.inc(Buffer.byteLength(JSON.stringify(message)));
@@ -100,7 +109,7 @@ export function createSocketServer(opts: SocketServerOptions): SocketServer {
 
     session.send(helloRequest(serverId, session.id, { version: PROTOCOL_VERSION, sn: serverId, info: PROTOCOL_INFO }));
 
-    socket.on(JSONGLE_EVENT, (raw: unknown) => {
+    socket.on(JSONGLE_EVENT, (raw) => {
       try {
         dispatch(ctx, raw);
       } catch (err) {

@@ -139,6 +139,15 @@ describe('rooms', () => {
     expect(fourth.jsongle).toMatchObject({ action: 'iq-error', description: { errorCode: 403001, errorDetails: 'Max number of members per multi room already reached' } });
   });
 
+  it('caps the rooms one connection may be in (403001)', async () => {
+    const a = await client('collector');
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => a.join(`#muc#many-${i}`, 'muc-join')));
+    expect(answers.every((m) => m.jsongle.action === 'iq-result')).toBe(true);
+    expect((await a.join('#muc#one-too-many', 'muc-join')).jsongle).toMatchObject({ action: 'iq-error', description: { errorCode: 403001, errorDetails: 'Max number of rooms per user already reached (50)' } });
+    await a.leave('#muc#many-0');
+    expect((await a.join('#muc#one-too-many', 'muc-join')).jsongle.action).toBe('iq-result');
+  });
+
   it('session-leave: left notice to the others, iq-result to the leaver, 404002 when not a member', async () => {
     const { a, b, room } = await pair();
     const left = await b.leave(room);
