@@ -227,8 +227,14 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     start() {
       if (state !== 'idle') return;
       state = 'running';
-      if (!enabled) return;
       refreshPending().catch((err: unknown) => log.error({ err }, 'webhook queue unavailable'));
+      if (!enabled) {
+        events
+          .size()
+          .then((pending) => pending > 0 && log.warn({ pending }, 'webhook events are queued but no webhook URL is configured; they wait for one'))
+          .catch(() => undefined);
+        return;
+      }
       wake();
     },
 
