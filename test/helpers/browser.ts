@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 /// <reference lib="dom" />
 // `window.parley` (the demo's automation surface) as seen inside page.evaluate callbacks.
 import type {} from '../../src/demo/automation.js';
@@ -73,8 +73,14 @@ export interface DemoPage {
  * Opens the demo with `/?room=R&name=N&autojoin=1` in its own browser context (as another user
  * would) and waits until it has joined. Page errors and warnings go to stderr for diagnosis.
  */
-export async function openDemo(browser: Browser, baseUrl: string, room: string, name: string): Promise<DemoPage> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+export async function openDemo(
+  browser: Browser,
+  baseUrl: string,
+  room: string,
+  name: string,
+  contextOptions: BrowserContextOptions = {},
+): Promise<DemoPage> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, ...contextOptions });
   const page = await context.newPage();
   page.on('console', (msg) => {
     // Failed WebSocket handshakes while a test holds the page offline are expected.
@@ -93,7 +99,7 @@ export function framesDecoded(on: DemoPage, fromName: string): Promise<number> {
 }
 
 /** Waits until `on` has decoded more than `moreThan` frames of `fromName`'s video. */
-export async function waitForFrames(on: DemoPage, fromName: string, moreThan = 0, timeout = 20_000): Promise<void> {
+export async function waitForFrames(on: DemoPage, fromName: string, moreThan = 0, timeout = 30_000): Promise<void> {
   await on.page.waitForFunction(
     ([n, min]) => Object.values(window.parley.stats()).some((s) => s.name === n && s.framesDecoded > min),
     [fromName, moreThan] as const,
