@@ -28,6 +28,9 @@ export class StreamConnections {
       return void socket.destroy();
     }
     socket.setNoDelay(true);
+    // Node's TLS socket merges queued writes (writev) into one TLS record; TURN-over-TLS clients such
+    // as turnutils_uclient read one message per record, so write each message as its own record.
+    if (transport === 'tls') (socket as unknown as { _writev: unknown })._writev = null;
     const ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const src: Source = { key: `${transport}#${++this.seq}`, transport, address: { family: ip.includes(':') ? 6 : 4, ip, port: socket.remotePort ?? 0 } };
     const framer = new Framer((f) => this.hooks.onFrame(f, src));
