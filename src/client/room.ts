@@ -179,6 +179,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     await this.#session?.leave();
   }
 
+  /** The peer connection to a remote participant (P2P mesh), for diagnostics and getStats(). */
+  getPeerConnection(participantSid: string): RTCPeerConnection | undefined {
+    return this.#mesh.get(participantSid)?.pc;
+  }
+
   /** Testing aid: drops the signaling socket as a network failure would; the room resumes. */
   simulateConnectionLoss(): void {
     this.#session?.dropConnection();

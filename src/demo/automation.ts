@@ -40,6 +40,20 @@ export interface ParleyAutomation {
   sendChat(text: string): Promise<void>;
   /** Drops the signaling WebSocket as a network failure would; the SDK resumes. */
   dropConnection(): void;
+  /** A snapshot for diagnosing a failed test: peer connection states and track subscriptions. */
+  debug(): DebugSnapshot;
+}
+
+export interface DebugSnapshot {
+  state: ConnectionState;
+  localSid: string;
+  localTracks: string[];
+  remotes: {
+    identity: string;
+    sid: string;
+    pc: string;
+    tracks: string[];
+  }[];
 }
 
 declare global {
@@ -89,5 +103,23 @@ export function installAutomation(current: () => Room | undefined, log: Automati
     participants: () => [...(current()?.participants.values() ?? [])].map((p) => p.identity),
     sendChat,
     dropConnection: () => current()?.simulateConnectionLoss(),
+    debug: () => {
+      const room = current();
+      const local = room?.localParticipant;
+      return {
+        state: room?.state ?? 'disconnected',
+        localSid: local?.sid ?? '',
+        localTracks: [...(local?.trackPublications.values() ?? [])].map((t) => `${t.source}:${t.sid}:${t.muted ? 'muted' : 'on'}`),
+        remotes: [...(room?.participants.values() ?? [])].map((p) => {
+          const pc = room?.getPeerConnection(p.sid);
+          return {
+            identity: p.identity,
+            sid: p.sid,
+            pc: pc ? `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}` : 'none',
+            tracks: [...p.trackPublications.values()].map((t) => `${t.source}:${t.sid}:${t.subscribed ? 'subscribed' : 'pending'}${t.muted ? ':muted' : ''}`),
+          };
+        }),
+      };
+    },
   };
 }

@@ -100,11 +100,23 @@ export function framesDecoded(on: DemoPage, fromName: string): Promise<number> {
 
 /** Waits until `on` has decoded more than `moreThan` frames of `fromName`'s video. */
 export async function waitForFrames(on: DemoPage, fromName: string, moreThan = 0, timeout = 30_000): Promise<void> {
-  await on.page.waitForFunction(
-    ([n, min]) => Object.values(window.parley.stats()).some((s) => s.name === n && s.framesDecoded > min),
-    [fromName, moreThan] as const,
-    { timeout, polling: 250 },
-  );
+  try {
+    await on.page.waitForFunction(
+      ([n, min]) => Object.values(window.parley.stats()).some((s) => s.name === n && s.framesDecoded > min),
+      [fromName, moreThan] as const,
+      { timeout, polling: 250 },
+    );
+  } catch (err) {
+    throw new Error(`${on.name} did not decode more than ${moreThan} frames from ${fromName}: ${await describe(on)}`, { cause: err });
+  }
+}
+
+/** What the page knows, for failure messages. */
+export async function describe(on: DemoPage): Promise<string> {
+  const snapshot = await on.page
+    .evaluate(() => ({ debug: window.parley.debug(), stats: window.parley.stats(), events: window.parley.events() }))
+    .catch((err: unknown) => String(err));
+  return JSON.stringify(snapshot);
 }
 
 /** Types `text` into the chat box and sends it, as a user would. */
@@ -116,5 +128,10 @@ export async function sendChat(from: DemoPage, text: string): Promise<void> {
 }
 
 export async function waitForChat(on: DemoPage, text: string, timeout = 15_000): Promise<void> {
-  await on.page.waitForFunction((t) => window.parley.messages().some((m) => m.text === t), text, { timeout, polling: 100 });
+  try {
+    await on.page.waitForFunction((t) => window.parley.messages().some((m) => m.text === t), text, { timeout, polling: 100 });
+  } catch (err) {
+    const got = await on.page.evaluate(() => window.parley.messages().map((m) => m.text)).catch(() => []);
+    throw new Error(`${on.name} did not receive "${text}" (got ${JSON.stringify(got)}): ${await describe(on)}`, { cause: err });
+  }
 }
