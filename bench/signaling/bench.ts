@@ -7,7 +7,7 @@
  *   bash bench/signaling/run.sh [--n 1000,5000] [--duration 30] [--rate 1] [--workers 4]
  *                               [--repeat 1] [--targets parley,socketio] [--profile] [--json out.json]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { createToken, type ApiKey } from '../../src/auth/tokens.js';
 import type { FromWorker, PairSpec, Target, ToWorker } from './ipc.js';
-import { cpuModel, cpuSeconds, loadAverage, machineCpu, rssMiB } from './proc.js';
+import { cpuModel, cpuSeconds, cpuTimes, loadAverage, machineCpu, rssMiB } from './proc.js';
 import { startServer, type ServerUnderTest } from './servers.js';
 import { fixed, median, percentile, table } from './stats.js';
 import { summarizeProfiles } from './profile-summary.js';
@@ -68,6 +68,8 @@ export interface RunResult {
   serverCpu: number;
   /** Server CPU as a share of one core during the window. */
   serverCpuPct: number;
+  /** Share of the server's CPU spent in the kernel (socket reads and writes, TCP on loopback). */
+  serverSystemShare: number;
   rssIdle: number;
   rssEnd: number;
   rssPeak: number;
@@ -187,7 +189,7 @@ async function runOne(target: Target, n: number, run: number, scripts: { worker:
     const loadavg = loadAverage();
     const machine0 = machineCpu();
     const self0 = process.cpuUsage();
-    const cpu0 = cpuSeconds(server.pid);
+    const cpu0 = cpuTimes(server.pid);
     const w0 = performance.now();
     workers.broadcast({ type: 'measure' });
     let rssPeak = 0;
@@ -195,7 +197,9 @@ async function runOne(target: Target, n: number, run: number, scripts: { worker:
     await sleep(durationS * 1000);
     workers.broadcast({ type: 'stop', drainMs: 2000 });
     const windowS = (performance.now() - w0) / 1000;
-    const serverCpu = cpuSeconds(server.pid) - cpu0;
+    const cpu1 = cpuTimes(server.pid);
+    const serverSystem = cpu1.system - cpu0.system;
+    const serverCpu = cpu1.user - cpu0.user + serverSystem;
     const machine1 = machineCpu();
     const self = process.cpuUsage(self0);
     clearInterval(sampler);
@@ -226,6 +230,7 @@ async function runOne(target: Target, n: number, run: number, scripts: { worker:
       max: latencies[latencies.length - 1] ?? Number.NaN,
       serverCpu,
       serverCpuPct: (100 * serverCpu) / windowS,
+      serverSystemShare: serverSystem / serverCpu,
       rssIdle,
       rssEnd,
       rssPeak,
@@ -251,6 +256,7 @@ function runRows(results: RunResult[]): string[][] {
     fixed(r.p999, 1),
     fixed(r.serverCpu, 2),
     fixed(r.serverCpuPct, 0),
+    fixed(100 * r.serverSystemShare, 0),
     fixed(r.rssEnd, 0),
     fixed(r.msgsPerCpuSecond, 0),
     String(r.lost),
@@ -282,11 +288,21 @@ function summary(results: RunResult[]): string {
   return table(['', 'msgs per server CPU-s (Parley / socket.io)', 'ratio', 'p99 ms (Parley / socket.io)', 'ratio', 'RSS MiB (Parley / socket.io)', 'goal (>=2x, lower p99)'], rows);
 }
 
+/** The commit measured (`-dirty`: the build included uncommitted changes). */
+function gitDescribe(): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown commit';
+  }
+}
+
 async function main(): Promise<void> {
   const scripts = await compile(join(repoRoot, 'node_modules', '.cache', 'parley-bench'));
   const key: ApiKey = { key: 'bench', secret: randomBytes(32).toString('base64url') };
   const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'parley-cpuprof-')) : undefined;
-  const machine = `${cpus().length} x ${cpuModel()}, ${fixed(totalmem() / 2 ** 30, 1)} GiB RAM, Node ${process.version}, load average at start ${loadAverage()}`;
+  const commit = gitDescribe();
+  const machine = `Parley ${commit}; ${cpus().length} x ${cpuModel()}, ${fixed(totalmem() / 2 ** 30, 1)} GiB RAM, Node ${process.version}, load average at start ${loadAverage()}`;
   process.stdout.write(`Signaling benchmark: rooms of 2, ${rate} msg/s per client, ${workerCount} generator processes, ${warmupS} s warm-up, ${durationS} s window\n${machine}\n\n`);
 
   const results: RunResult[] = [];
@@ -296,7 +312,7 @@ async function main(): Promise<void> {
       const order = run % 2 === 1 ? targets : [...targets].reverse();
       for (const target of order) {
         process.stdout.write(`running ${target} N=${n} #${run} ...\n`);
-        const r = await runOne(target, n, run, scripts, key, target === 'parley' ? profileDir : undefined);
+        const r = await runOne(target, n, run, scripts, key, profileDir ? join(profileDir, target) : undefined);
         results.push(r);
         process.stdout.write(
           `  held ${r.held}/${n} (connect ${fixed(r.connectSeconds, 1)} s, server ${fixed(r.connectCpu, 2)} CPU-s), ${fixed(r.msgsPerSecond, 0)} msg/s, p50 ${fixed(r.p50, 2)} ms, p99 ${fixed(r.p99, 2)} ms, server CPU ${fixed(r.serverCpuPct, 0)}%, RSS ${fixed(r.rssEnd, 0)} MiB (idle ${fixed(r.rssIdle, 0)}), ${fixed(r.msgsPerCpuSecond, 0)} msgs/CPU-s; generator ${fixed(r.generatorCpuPct, 0)}% (loop p99 ${fixed(r.generatorLoopP99, 1)} ms), others ${fixed(r.otherCpuPct, 0)}%, loadavg ${r.loadavg}\n`,
@@ -307,11 +323,13 @@ async function main(): Promise<void> {
 
   process.stdout.write('\nRuns (CPU % = share of one core during the window; latency in ms):\n\n');
   process.stdout.write(
-    `${table(['run', 'held', 'msg/s', 'p50', 'p99', 'p99.9', 'server CPU-s', 'server CPU %', 'RSS MiB', 'msgs/CPU-s', 'lost', 'generator CPU %', 'others CPU %'], runRows(results))}\n`,
+    `${table(['run', 'held', 'msg/s', 'p50', 'p99', 'p99.9', 'server CPU-s', 'server CPU %', 'of it kernel %', 'RSS MiB', 'msgs/CPU-s', 'lost', 'generator CPU %', 'others CPU %'], runRows(results))}\n`,
   );
   process.stdout.write(`\nSummary (medians over ${repeat} run(s)):\n\n${summary(results)}\n`);
-  if (profileDir) process.stdout.write(`\nParley CPU profile (${profileDir}):\n\n${summarizeProfiles(profileDir)}\n`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ machine, rate, durationS, warmupS, workers: workerCount, results }, null, 2));
+  if (profileDir) {
+    for (const t of targets) process.stdout.write(`\n${t} CPU profile (${join(profileDir, t)}, whole process life):\n\n${summarizeProfiles(join(profileDir, t))}\n`);
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify({ commit, machine, rate, durationS, warmupS, workers: workerCount, results }, null, 2));
 }
 
 main().catch((err: unknown) => {

@@ -7,14 +7,18 @@ import { readFileSync } from 'node:fs';
 /** Kernel clock ticks per second (`getconf CLK_TCK`); 100 on every Linux we run on. */
 const TICKS_PER_SECOND = 100;
 
-/** User + system CPU seconds used so far by `pid` (all its threads, not its children). */
-export function cpuSeconds(pid: number): number {
+/** User and system (kernel) CPU seconds used so far by `pid` (all its threads, not its children). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Field 2 (comm) may contain spaces; the fields after it start past the closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return (utime + stime) / TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
+/** User + system CPU seconds used so far by `pid`. */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
 }
 
 /** Resident set size of `pid` in MiB. */

@@ -22,7 +22,7 @@ export interface StartOptions {
   baselineScript: string;
   apiKey: string;
   apiSecret: string;
-  /** Directory for a V8 CPU profile of the Parley process (node --cpu-prof), if wanted. */
+  /** Directory for a V8 CPU profile of the server process (node --cpu-prof), if wanted. */
   profileDir?: string | undefined;
 }
 
@@ -101,7 +101,7 @@ export async function startServer(target: Target, opts: StartOptions): Promise<S
     }
     return { pid: child.pid!, origin, stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })) };
   }
-  const child = spawn(process.execPath, [opts.baselineScript], {
+  const child = spawn(process.execPath, [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), opts.baselineScript], {
     cwd: opts.repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
