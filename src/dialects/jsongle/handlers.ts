@@ -17,7 +17,7 @@ import {
   sessionInfo,
   type Envelope,
 } from './messages.js';
-import { DETAILS, ERROR_CODES, HELLO_QUERY, MAX_HELLO_BYTES, isIqQuery, type ClientAction, type IqQuery, type RoomKind } from './protocol.js';
+import { DETAILS, ERROR_CODES, HELLO_QUERY, MAX_HELLO_BYTES, isIqQuery, type ClientAction, type ErrorCode, type IqQuery, type RoomKind } from './protocol.js';
 
 export type Handler = (ctx: Ctx, message: Envelope) => void;
 
@@ -36,7 +36,7 @@ function onHello(ctx: Ctx, message: Envelope): void {
     refuse(uidMissing ? DETAILS.missingUid : describeIssue(parsed.error, ['description']));
     return;
   }
-  if (JSON.stringify(parsed.data).length > MAX_HELLO_BYTES) {
+  if (Buffer.byteLength(JSON.stringify(parsed.data)) > MAX_HELLO_BYTES) {
     refuse(`Invalid 'description' parameter: larger than ${MAX_HELLO_BYTES} bytes`);
     return;
   }
@@ -55,7 +55,7 @@ function onIqResult(ctx: Ctx, message: Envelope): void {
 
 type IqHandler = (ctx: Ctx, message: Envelope, query: IqQuery) => void;
 
-function iqFail(ctx: Ctx, message: Envelope, errorCode: (typeof ERROR_CODES)[keyof typeof ERROR_CODES], details: string): void {
+function iqFail(ctx: Ctx, message: Envelope, errorCode: ErrorCode, details: string): void {
   countError(ctx, errorCode);
   ctx.session.send(iqError(message.to, ctx.session.id, message.jsongle.query, message.jsongle.transaction, errorCode, details));
 }

@@ -407,8 +407,6 @@ describe('connect-time refusals and transports', () => {
   });
 
   it('serves HTTP long-polling clients and socket.io 2 clients (allowEIO3)', async () => {
-    const polling = await JClient.identified(fx.wsUrl, 'poller');
-    polling.close();
     const viaPolling = await JClient.connect(fx.wsUrl, { transports: ['polling'] });
     expect(viaPolling.jid).toBeTruthy();
     viaPolling.close();
