@@ -1,0 +1,172 @@
+/**
+ * The "apply and send" step for one subscriber track (cf. livekit's downtrack.go WriteRTP): parse
+ * the publisher's packet, ask the Forwarder, rewrite an owned copy, remember it for NACKs, hand it
+ * to the transport. Also the subscriber's RTCP for this track: NACK answered from the buffer,
+ * PLI/FIR turned into a keyframe request upstream, REMB fed to the estimator. Sinks are injected;
+ * no sockets here. The shared incoming Buffer is never modified.
+ */
+import { applyRewrite, parseRtpHeader, rtpPayload } from '../rtp/header.js';
+import { isKeyframe, type VideoCodec } from '../rtp/keyframe.js';
+import type { RtcpPacket } from '../rtp/rtcp.js';
+import type { Clock } from './clock.js';
+import { DropCounters } from './drops.js';
+import { Forwarder, type KeyframeRequest, type TrackKind } from './forwarder.js';
+import { RetransmissionBuffer, type RetransmissionBufferOptions } from './retransmission-buffer.js';
+
+export interface DownTrackSinks {
+  /** Sends one RTP packet (owned by the callee from now on) to the subscriber. */
+  sendRtp(packet: Buffer): void;
+  /** Asks the publisher track for a keyframe of a layer (the fan-out throttles it). */
+  requestKeyframe(layer: number): void;
+  /** REMB from the subscriber, bits per second. */
+  onBandwidthEstimate?(bitrate: number): void;
+}
+
+export interface DownTrackOptions {
+  readonly kind: TrackKind;
+  /** Video codec for keyframe detection; ignored for audio. */
+  readonly codec?: VideoCodec;
+  readonly ssrc: number;
+  /** Payload type negotiated with the subscriber, when it differs from the publisher's. */
+  readonly payloadType?: number;
+  readonly clockRate: number;
+  readonly clock: Clock;
+  readonly targetLayer?: number;
+  readonly rtx?: RetransmissionBufferOptions['rtx'];
+  readonly bufferCapacity?: number;
+  readonly keyframeRetryMs?: number;
+  readonly sinks: DownTrackSinks;
+}
+
+export interface DownTrackStats {
+  readonly packetsSent: number;
+  readonly bytesSent: number;
+  readonly retransmitted: number;
+  readonly nackMisses: number;
+  readonly drops: Readonly<Record<string, number>>;
+}
+
+export class DownTrack {
+  readonly ssrc: number;
+  readonly forwarder: Forwarder;
+  readonly drops = new DropCounters();
+  private readonly codec: VideoCodec | undefined;
+  private readonly payloadType: number | undefined;
+  private readonly buffer: RetransmissionBuffer;
+  private readonly sinks: DownTrackSinks;
+  private packetsSent = 0;
+  private bytesSent = 0;
+  private retransmitted = 0;
+  private nackMisses = 0;
+
+  constructor(opts: DownTrackOptions) {
+    this.ssrc = opts.ssrc >>> 0;
+    this.codec = opts.kind === 'video' ? (opts.codec ?? 'vp8') : undefined;
+    this.payloadType = opts.payloadType;
+    this.sinks = opts.sinks;
+    this.forwarder = new Forwarder({
+      kind: opts.kind,
+      ssrc: opts.ssrc,
+      clockRate: opts.clockRate,
+      clock: opts.clock,
+      ...(opts.targetLayer !== undefined ? { targetLayer: opts.targetLayer } : {}),
+      ...(opts.keyframeRetryMs !== undefined ? { keyframeRetryMs: opts.keyframeRetryMs } : {}),
+    });
+    this.buffer = new RetransmissionBuffer({
+      clock: opts.clock,
+      ...(opts.bufferCapacity !== undefined ? { capacity: opts.bufferCapacity } : {}),
+      ...(opts.rtx !== undefined ? { rtx: opts.rtx } : {}),
+    });
+  }
+
+  /** Call once subscribed: asks for the first keyframe. */
+  start(): void {
+    this.emitKeyframe(this.forwarder.start());
+  }
+
+  setTargetLayer(layer: number): void {
+    this.emitKeyframe(this.forwarder.setTargetLayer(layer));
+  }
+
+  setMuted(muted: boolean): void {
+    this.emitKeyframe(this.forwarder.setMuted(muted));
+  }
+
+  /** One packet of the publisher's track, layer from its rid (0 without simulcast). */
+  writeRtp(packet: Buffer, layer: number): void {
+    const header = parseRtpHeader(packet);
+    if (header === undefined) {
+      this.drops.count('malformed');
+      return;
+    }
+    const payload = rtpPayload(packet, header);
+    const decision = this.forwarder.decide({
+      layer,
+      sequenceNumber: header.sequenceNumber,
+      timestamp: header.timestamp,
+      ssrc: header.ssrc,
+      keyframe: this.codec !== undefined && isKeyframe(this.codec, payload),
+      paddingOnly: header.payloadLength === 0,
+    });
+    if (decision.requestKeyframe !== undefined) this.sinks.requestKeyframe(decision.requestKeyframe);
+    if (decision.action === 'drop') {
+      this.drops.count(decision.reason);
+      return;
+    }
+    const copy = Buffer.from(packet);
+    applyRewrite(copy, {
+      sequenceNumber: decision.sequenceNumber,
+      timestamp: decision.timestamp,
+      ssrc: decision.ssrc,
+      ...(this.payloadType !== undefined ? { payloadType: this.payloadType } : {}),
+    });
+    this.buffer.store(decision.sequenceNumber, copy);
+    this.packetsSent++;
+    this.bytesSent += copy.length;
+    // the transport may mutate what it sends: give it its own copy, keep ours for NACKs
+    this.sinks.sendRtp(Buffer.from(copy));
+  }
+
+  /** RTCP from the subscriber addressed to this track's SSRC. */
+  handleRtcp(packet: RtcpPacket): void {
+    switch (packet.type) {
+      case 'nack': {
+        const answer = this.buffer.answerNack(packet.lost);
+        this.nackMisses += answer.misses.missing + answer.misses.expired;
+        for (const p of answer.packets) {
+          this.retransmitted++;
+          this.sinks.sendRtp(p);
+        }
+        return;
+      }
+      case 'pli':
+      case 'fir':
+        if (this.forwarder.currentLayer >= 0) this.sinks.requestKeyframe(this.forwarder.currentLayer);
+        return;
+      case 'remb':
+        this.sinks.onBandwidthEstimate?.(packet.bitrate);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Periodic tick (RTCP interval): keyframe retries while a switch is pending. */
+  tick(): void {
+    this.emitKeyframe(this.forwarder.pollKeyframeRequest());
+  }
+
+  get stats(): DownTrackStats {
+    return {
+      packetsSent: this.packetsSent,
+      bytesSent: this.bytesSent,
+      retransmitted: this.retransmitted,
+      nackMisses: this.nackMisses,
+      drops: this.drops.snapshot(),
+    };
+  }
+
+  private emitKeyframe(req: KeyframeRequest | undefined): void {
+    if (req !== undefined) this.sinks.requestKeyframe(req.layer);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Per down-track history of sent (munged) packets, answering the subscriber's NACKs (RFC 4585
+ * §6.2.1) by munged sequence number, bounded in count and age. With RTX negotiated (RFC 4588) the
+ * answer is wrapped with the OSN under the RTX SSRC and its own sequence space.
+ */
+import { wrapRtx } from '../rtp/rtx.js';
+import { seqAdd } from '../rtp/sequence.js';
+import type { Clock } from './clock.js';
+
+export interface RetransmissionBufferOptions {
+  readonly clock: Clock;
+  /** Slots in the ring; rounded up to a power of two (default 512, about 1.5 s of 2 Mbps video). */
+  readonly capacity?: number;
+  /** Packets older than this are not resent (default 1000 ms). */
+  readonly maxAgeMs?: number;
+  /** The same packet is not resent twice within this interval (default 50 ms, ~one RTT). */
+  readonly minResendIntervalMs?: number;
+  /** RTX parameters when negotiated; without them the original packet is resent as is. */
+  readonly rtx?: { readonly ssrc: number; readonly payloadType: number; readonly initialSequenceNumber?: number };
+}
+
+export type NackMiss = 'missing' | 'expired' | 'resent-recently';
+
+interface Slot {
+  seq: number;
+  packet: Buffer;
+  storedAt: number;
+  resentAt: number;
+}
+
+export interface NackAnswer {
+  /** Packets to send, in the order of the request. */
+  readonly packets: Buffer[];
+  readonly misses: Readonly<Record<NackMiss, number>>;
+}
+
+export class RetransmissionBuffer {
+  private readonly clock: Clock;
+  private readonly mask: number;
+  private readonly slots: Array<Slot | undefined>;
+  private readonly maxAgeMs: number;
+  private readonly minResendIntervalMs: number;
+  private readonly rtx: RetransmissionBufferOptions['rtx'];
+  private rtxSeq: number;
+
+  constructor(opts: RetransmissionBufferOptions) {
+    this.clock = opts.clock;
+    let size = 1;
+    while (size < (opts.capacity ?? 512)) size <<= 1;
+    this.mask = size - 1;
+    this.slots = new Array<Slot | undefined>(size).fill(undefined);
+    this.maxAgeMs = opts.maxAgeMs ?? 1000;
+    this.minResendIntervalMs = opts.minResendIntervalMs ?? 50;
+    this.rtx = opts.rtx;
+    this.rtxSeq = opts.rtx?.initialSequenceNumber ?? 0;
+  }
+
+  /** Stores a packet this down-track sent; the buffer keeps the reference, so pass an owned copy. */
+  store(sequenceNumber: number, packet: Buffer): void {
+    const seq = sequenceNumber & 0xffff;
+    this.slots[seq & this.mask] = { seq, packet, storedAt: this.clock(), resentAt: Number.NEGATIVE_INFINITY };
+  }
+
+  lookup(sequenceNumber: number): { ok: true; packet: Buffer } | { ok: false; reason: NackMiss } {
+    const seq = sequenceNumber & 0xffff;
+    const slot = this.slots[seq & this.mask];
+    if (slot === undefined || slot.seq !== seq) return { ok: false, reason: 'missing' };
+    const now = this.clock();
+    if (now - slot.storedAt > this.maxAgeMs) return { ok: false, reason: 'expired' };
+    if (now - slot.resentAt < this.minResendIntervalMs) return { ok: false, reason: 'resent-recently' };
+    slot.resentAt = now;
+    return { ok: true, packet: slot.packet };
+  }
+
+  /** Answers the sequence numbers of one NACK. Each answer is a new Buffer the caller may send. */
+  answerNack(lost: readonly number[]): NackAnswer {
+    const packets: Buffer[] = [];
+    const misses: Record<NackMiss, number> = { missing: 0, expired: 0, 'resent-recently': 0 };
+    for (const seq of lost) {
+      const found = this.lookup(seq);
+      if (!found.ok) {
+        misses[found.reason]++;
+        continue;
+      }
+      if (this.rtx === undefined) {
+        packets.push(Buffer.from(found.packet));
+        continue;
+      }
+      const wrapped = wrapRtx(found.packet, {
+        ssrc: this.rtx.ssrc,
+        payloadType: this.rtx.payloadType,
+        sequenceNumber: this.rtxSeq,
+      });
+      if (wrapped === undefined) {
+        misses.missing++;
+        continue;
+      }
+      this.rtxSeq = seqAdd(this.rtxSeq, 1);
+      packets.push(wrapped);
+    }
+    return { packets, misses };
+  }
+}
