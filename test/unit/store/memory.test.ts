@@ -1,4 +1,4 @@
 import { createMemoryStore } from '../../../src/store/memory.js';
 import { describeStoreContract } from '../../store/contract.js';
 
-describeStoreContract('memory', async () => ({ store: createMemoryStore() }));
+describeStoreContract('memory', async () => ({ store: createMemoryStore() }), { persistent: false });
