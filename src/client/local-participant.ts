@@ -110,6 +110,24 @@ export class LocalParticipant extends LocalParticipantBase {
     await this.#host.request({ type: 'mute_track', trackSid: pub.sid, muted });
   }
 
+  /** @internal the server muted one of our tracks (an admin did): follow without asking back. */
+  applyRemoteMute(trackSid: string, muted: boolean): void {
+    const pub = this.trackPublications.get(trackSid);
+    if (!pub || pub.muted === muted) return;
+    pub.muted = muted;
+    pub.track.enabled = !muted;
+    this.#host.trackMuteChanged(pub);
+  }
+
+  /** @internal the server revoked canPublish and unpublished everything: stop sending it. */
+  dropPublications(): void {
+    for (const pub of [...this.trackPublications.values()]) {
+      this.trackPublications.delete(pub.sid);
+      this.#host.trackUnpublished(pub);
+      pub.track.stop();
+    }
+  }
+
   muteTrack(pub: LocalTrackPublication): Promise<void> {
     return this.setTrackMuted(pub, true);
   }

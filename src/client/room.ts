@@ -3,18 +3,21 @@
  * the participants, their tracks and the P2P mesh in step with the server's notifications (one
  * handler per notification type, in one table). See docs/sdk.md.
  */
-import type { JoinResult, LeaveReason, ParticipantInfo, RoomInfo, ServerNotification, TrackInfo } from '../signaling/protocol.js';
+import type { JoinResult, RoomInfo, ServerNotification } from '../signaling/protocol.js';
 import { TypedEmitter } from './emitter.js';
 import { ParleyClientError } from './errors.js';
 import { LocalParticipant } from './local-participant.js';
 import { Mesh } from './mesh.js';
-import { RemoteParticipant, type Participant } from './participant.js';
+import type { Participant, RemoteParticipant } from './participant.js';
 import { estimateQuality, type ConnectionQuality } from './quality.js';
 import { parseIceServersResult, parsePublishResult, type ResumeResult } from './responses.js';
 import { Session, type ConnectionState, type SessionOptions } from './session.js';
-import { RemoteTrackPublication, type LocalTrackPublication, type TrackPublication } from './track.js';
 import { signalingUrl } from './url.js';
 import { StatsPoller } from './stats-poller.js';
+import { Roster } from './roster.js';
+import type { DisconnectReason, RoomEvents, SendDataOptions } from './events.js';
+
+export type { DataInfo, DisconnectReason, RoomEvents, SendDataOptions } from './events.js';
 
 export interface RoomOptions extends SessionOptions {
   /** Ms between getStats() polls for quality, speakers and `participant.stats`. Default 1000. */
@@ -25,59 +28,16 @@ export interface RoomOptions extends SessionOptions {
   speakingThreshold?: number;
 }
 
-export interface DataInfo {
-  topic?: string;
-  /** Server time (unix ms) when the message was relayed. */
-  ts: number;
-  /** Stamped by the server; null when the server or an admin sent it. */
-  from: { sid: string; identity: string } | null;
-}
-
-export interface SendDataOptions {
-  /** Recipients: participants, their sids or identities. Default: everyone else. */
-  to?: (RemoteParticipant | string)[];
-  topic?: string;
-}
-
-export type DisconnectReason = LeaveReason | 'error';
-
-export type RoomEvents = {
-  connectionStateChanged: [ConnectionState];
-  /** The session ended; `error` says why when reconnecting failed. */
-  disconnected: [DisconnectReason, ParleyClientError | undefined];
-  participantJoined: [RemoteParticipant];
-  participantLeft: [RemoteParticipant, LeaveReason];
-  /** Name, metadata or permissions changed (the local participant too). */
-  participantUpdated: [Participant];
-  trackPublished: [RemoteTrackPublication, RemoteParticipant];
-  trackUnpublished: [RemoteTrackPublication, RemoteParticipant];
-  /** Remote media arrived and can be attached to a <video>/<audio> element. */
-  trackSubscribed: [MediaStreamTrack, RemoteTrackPublication, RemoteParticipant];
-  trackUnsubscribed: [MediaStreamTrack, RemoteTrackPublication, RemoteParticipant];
-  trackMuted: [TrackPublication, Participant];
-  trackUnmuted: [TrackPublication, Participant];
-  localTrackPublished: [LocalTrackPublication];
-  localTrackUnpublished: [LocalTrackPublication];
-  dataReceived: [unknown, RemoteParticipant | undefined, DataInfo];
-  connectionQualityChanged: [ConnectionQuality, Participant];
-  /** Participants currently speaking, loudest first. */
-  activeSpeakersChanged: [Participant[]];
-  roomUpdated: [RoomInfo];
-};
-
 type NotificationHandlers = { [K in ServerNotification['type']]: (n: Extract<ServerNotification, { type: K }>) => void };
 
 export class Room extends TypedEmitter<RoomEvents> {
   readonly localParticipant: LocalParticipant;
-  /** Remote participants by sid. */
-  readonly participants = new Map<string, RemoteParticipant>();
   info: RoomInfo | undefined;
   readonly #opts: RoomOptions;
   readonly #mesh: Mesh;
   readonly #stats: StatsPoller;
+  readonly #roster: Roster;
   #session: Session | undefined;
-  /** Remote media that arrived before its track_published, by participant sid. */
-  readonly #early = new Map<string, { cid: string; track: MediaStreamTrack }[]>();
   #iceTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Creates a room and joins it. */
@@ -106,12 +66,18 @@ export class Room extends TypedEmitter<RoomEvents> {
       sendSignal: (to, payload) => this.#session?.send({ type: 'signal', to, payload }),
       localPublications: () => this.localParticipant.trackPublications.values(),
     });
-    this.#mesh.on('remoteTrack', (sid, track, cid) => this.#remoteMedia(sid, track, cid));
+    this.#roster = new Roster({ mesh: this.#mesh, local: this.localParticipant, emit: (event, ...args) => this.emit(event, ...args) });
+    this.#mesh.on('remoteTrack', (sid, track, cid) => this.#roster.remoteMedia(sid, track, cid));
     this.#stats = new StatsPoller(this, this.#mesh, {
       intervalMs: opts.statsIntervalMs ?? 1000,
       speakingThreshold: opts.speakingThreshold ?? 0.03,
       estimate: estimateQuality,
     });
+  }
+
+  /** Remote participants by sid. */
+  get participants(): ReadonlyMap<string, RemoteParticipant> {
+    return this.#roster.participants;
   }
 
   get state(): ConnectionState {
@@ -197,25 +163,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   // ---- server notifications: one handler per type ----------------------------------------
 
   readonly #handlers: NotificationHandlers = {
-    participant_joined: (n) => this.#upsertParticipant(n.participant, true),
-    participant_left: (n) => this.#removeParticipant(n.participantSid, n.reason),
-    participant_updated: (n) => this.#upsertParticipant(n.participant, true),
-    track_published: (n) => {
-      const p = this.participants.get(n.participantSid);
-      if (p) this.#addRemoteTrack(p, n.track, true);
-    },
-    track_unpublished: (n) => {
-      const p = this.participants.get(n.participantSid);
-      const pub = p?.trackPublications.get(n.trackSid);
-      if (p && pub) this.#removeRemoteTrack(p, pub);
-    },
-    track_muted: (n) => {
-      const p = this.participants.get(n.participantSid);
-      const pub = p?.trackPublications.get(n.trackSid);
-      if (!p || !pub || pub.muted === n.muted) return;
-      pub.muted = n.muted;
-      this.emit(n.muted ? 'trackMuted' : 'trackUnmuted', pub, p);
-    },
+    participant_joined: (n) => this.#roster.upsert(n.participant, true),
+    participant_left: (n) => this.#roster.remove(n.participantSid, n.reason),
+    participant_updated: (n) => this.#roster.upsert(n.participant, true),
+    track_published: (n) => this.#roster.trackPublished(n.participantSid, n.track),
+    track_unpublished: (n) => this.#roster.trackUnpublished(n.participantSid, n.trackSid),
+    track_muted: (n) => this.#roster.trackMuted(n.participantSid, n.trackSid, n.muted),
     room_updated: (n) => {
       this.info = n.room;
       this.emit('roomUpdated', n.room);
@@ -243,7 +196,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#mesh.localSid = result.participant.sid;
     this.#mesh.setIceServers(result.iceServers);
     this.#scheduleIceRefresh(result.iceServersExpireAt);
-    for (const info of result.participants) this.#upsertParticipant(info, announce);
+    for (const info of result.participants) this.#roster.upsert(info, announce);
   }
 
   #resumed(result: ResumeResult): void {
@@ -255,9 +208,8 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** A new session: everyone we knew is gone for us; local tracks are published again. */
   #rejoined(result: JoinResult): void {
-    for (const sid of [...this.participants.keys()]) this.#removeParticipant(sid, 'disconnected');
+    this.#roster.removeAll('disconnected');
     this.#mesh.closeAll();
-    this.#early.clear();
     this.#applyJoin(result, true);
     this.emit('participantUpdated', this.localParticipant);
     const local = this.localParticipant;
@@ -279,8 +231,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#stats.stop();
     clearTimeout(this.#iceTimer);
     this.#mesh.closeAll();
-    this.#early.clear();
-    for (const sid of [...this.participants.keys()]) this.#removeParticipant(sid, reason === 'error' ? 'disconnected' : reason);
+    this.#roster.removeAll(reason === 'error' ? 'disconnected' : reason);
     if (this.#opts.stopTracksOnLeave ?? true) for (const pub of this.localParticipant.trackPublications.values()) pub.track.stop();
     this.emit('disconnected', reason, error);
   }
@@ -302,90 +253,6 @@ export class Room extends TypedEmitter<RoomEvents> {
           if (this.state !== 'disconnected') this.#scheduleIceRefresh(Date.now() + 12_000);
         });
     }, delay);
-  }
-
-  // ---- participants and tracks ------------------------------------------------------------
-
-  #upsertParticipant(info: ParticipantInfo, announce: boolean): void {
-    if (info.sid === this.localParticipant.sid) {
-      this.localParticipant.updateInfo(info);
-      this.emit('participantUpdated', this.localParticipant);
-      return;
-    }
-    const existing = this.participants.get(info.sid);
-    if (!existing) {
-      const p = new RemoteParticipant({ ...info, tracks: [] });
-      this.participants.set(p.sid, p);
-      this.#mesh.ensure(p.sid);
-      if (announce) this.emit('participantJoined', p);
-      for (const track of info.tracks) this.#addRemoteTrack(p, track, announce);
-      return;
-    }
-    existing.updateInfo(info);
-    const listed = new Set(info.tracks.map((t) => t.sid));
-    for (const pub of [...existing.trackPublications.values()]) if (!listed.has(pub.sid)) this.#removeRemoteTrack(existing, pub);
-    for (const track of info.tracks) {
-      const pub = existing.trackPublications.get(track.sid);
-      if (!pub) this.#addRemoteTrack(existing, track, true);
-      else if (pub.muted !== track.muted) {
-        pub.muted = track.muted;
-        this.emit(track.muted ? 'trackMuted' : 'trackUnmuted', pub, existing);
-      }
-    }
-    this.emit('participantUpdated', existing);
-  }
-
-  #removeParticipant(sid: string, reason: LeaveReason): void {
-    const p = this.participants.get(sid);
-    this.#mesh.remove(sid);
-    this.#early.delete(sid);
-    if (!p) return;
-    for (const pub of [...p.trackPublications.values()]) this.#removeRemoteTrack(p, pub);
-    this.participants.delete(sid);
-    this.emit('participantLeft', p, reason);
-  }
-
-  #addRemoteTrack(p: RemoteParticipant, info: TrackInfo, announce: boolean): void {
-    if (p.trackPublications.has(info.sid)) return;
-    const pub = new RemoteTrackPublication(info);
-    p.trackPublications.set(pub.sid, pub);
-    if (announce) this.emit('trackPublished', pub, p);
-    const early = this.#early.get(p.sid) ?? [];
-    const index = early.findIndex((e) => e.cid === pub.cid && e.track.kind === pub.kind);
-    const match = early[index];
-    if (match) {
-      early.splice(index, 1);
-      this.#subscribe(p, pub, match.track);
-    }
-  }
-
-  #removeRemoteTrack(p: RemoteParticipant, pub: RemoteTrackPublication): void {
-    p.trackPublications.delete(pub.sid);
-    const track = pub.track;
-    pub.setTrack(undefined);
-    if (track) this.emit('trackUnsubscribed', track, pub, p);
-    this.emit('trackUnpublished', pub, p);
-  }
-
-  #remoteMedia(sid: string, track: MediaStreamTrack, cid: string | undefined): void {
-    if (cid === undefined) return;
-    const p = this.participants.get(sid);
-    const pub = p?.findByCid(cid, track.kind);
-    if (p && pub) {
-      this.#subscribe(p, pub, track);
-      return;
-    }
-    const early = this.#early.get(sid) ?? [];
-    early.push({ cid, track });
-    this.#early.set(sid, early);
-  }
-
-  #subscribe(p: RemoteParticipant, pub: RemoteTrackPublication, track: MediaStreamTrack): void {
-    const previous = pub.track;
-    if (previous === track) return;
-    if (previous) this.emit('trackUnsubscribed', previous, pub, p);
-    pub.setTrack(track);
-    this.emit('trackSubscribed', track, pub, p);
   }
 
   /** @internal used by the stats poller. */
