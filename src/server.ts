@@ -26,6 +26,8 @@ import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { WebhookEventInput } from './webhooks/events.js';
 import type { IceServer } from './signaling/protocol.js';
 import { createTurnService, iceServersFor, type TurnService } from './turn/index.js';
+import { advertisedAddress } from './turn/service.js';
+import { startDialects, type RunningDialect } from './dialects/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const VERSION: string = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -43,6 +45,8 @@ export interface RunningServer {
   logger: Logger;
   /** The embedded STUN/TURN server, when enabled. */
   turn: TurnService | undefined;
+  /** The compatibility dialects that were enabled, with their bound ports. */
+  dialects: RunningDialect[];
   iceServers(identity: string, host: string): { iceServers: IceServer[]; expiresAt: number | null };
   close(): Promise<void>;
 }
@@ -137,7 +141,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     return iceServersFor({
       config: turn ? config.turn : { ...config.turn, externalOnly: true },
       secret: turnSecret,
-      host: publicHost ?? (host === '' || host === 'localhost' ? '127.0.0.1' : host),
+      host: publicHost ?? (host === '' ? advertisedAddress(config.turn) : host === 'localhost' ? '127.0.0.1' : host),
       identity,
       now: Date.now(),
       tlsEnabled: turn?.ports.tls !== undefined,
@@ -159,6 +163,16 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     pingIntervalMs: config.signaling.pingInterval * 1000,
     metrics,
     clientAddress: (req: IncomingMessage) => clientAddress(req, config.server.trustProxy),
+  });
+
+  const dialects: RunningDialect[] = await startDialects(config.dialects.enabled, {
+    config,
+    rooms,
+    store,
+    logger,
+    registry: metrics.registry,
+    // dialect clients do not tell us the host they reached: advertise the public or relay address
+    turn: { secret: turnSecret, iceServers: (identity) => iceServers(identity, '') },
   });
 
   let shuttingDown = false;
@@ -210,13 +224,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       clearInterval(sweeper);
       rooms.closeAll('server_shutdown');
       signaling.close();
+      await Promise.allSettled(dialects.map((d) => d.close()));
       await app.close();
       await turn?.close();
       await webhooks.close();
       await store.close();
     })());
 
-  return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, turn, iceServers, close };
+  return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, turn, dialects, iceServers, close };
 }
 
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
