@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { DownTrack } from '../../../src/media/forwarding/down-track.js';
+import { parseRtpHeader, buildRtpPacket } from '../../../src/media/rtp/index.js';
+import { FakeClock, vp8Packet } from './helpers.js';
+
+function setup(clock: FakeClock, rtx?: { ssrc: number; payloadType: number }) {
+  const sent: Buffer[] = [];
+  const keyframes: number[] = [];
+  const estimates: number[] = [];
+  const dt = new DownTrack({
+    kind: 'video',
+    codec: 'vp8',
+    ssrc: 0xd0d0,
+    payloadType: 100,
+    clockRate: 90000,
+    clock: clock.fn,
+    ...(rtx !== undefined ? { rtx } : {}),
+    sinks: {
+      sendRtp: (p) => sent.push(p),
+      requestKeyframe: (l) => keyframes.push(l),
+      onBandwidthEstimate: (b) => estimates.push(b),
+    },
+  });
+  return { dt, sent, keyframes, estimates };
+}
+
+describe('DownTrack (apply step)', () => {
+  it('sends rewritten copies and never touches the shared publisher packet', () => {
+    const clock = new FakeClock();
+    const { dt, sent, keyframes } = setup(clock);
+    dt.start();
+    expect(keyframes).toEqual([0]);
+    const original = vp8Packet({ ssrc: 0x1111, seq: 5000, ts: 123, keyframe: true });
+    const before = Buffer.from(original);
+    dt.writeRtp(original, 0);
+    dt.writeRtp(vp8Packet({ ssrc: 0x1111, seq: 5001, ts: 3123 }), 0);
+    expect(original).toEqual(before);
+    expect(sent.map((p) => parseRtpHeader(p))).toMatchObject([
+      { ssrc: 0xd0d0, payloadType: 100, sequenceNumber: 5000 },
+      { ssrc: 0xd0d0, payloadType: 100, sequenceNumber: 5001 },
+    ]);
+    expect(dt.stats.packetsSent).toBe(2);
+  });
+
+  it('answers NACK from its buffer (plain or RTX) and turns PLI into an upstream request', () => {
+    const clock = new FakeClock();
+    const { dt, sent, keyframes } = setup(clock, { ssrc: 0xe0e0, payloadType: 101 });
+    dt.start();
+    for (let i = 0; i < 5; i++) dt.writeRtp(vp8Packet({ ssrc: 1, seq: 65533 + i, ts: i * 3000, keyframe: i === 0 }), 0);
+    sent.length = 0;
+    dt.handleRtcp({ type: 'nack', senderSsrc: 9, mediaSsrc: 0xd0d0, lost: [65534, 1, 7] });
+    expect(sent.map((p) => parseRtpHeader(p)?.ssrc)).toEqual([0xe0e0, 0xe0e0]);
+    expect(dt.stats).toMatchObject({ retransmitted: 2, nackMisses: 1 });
+    dt.handleRtcp({ type: 'pli', senderSsrc: 9, mediaSsrc: 0xd0d0 });
+    expect(keyframes).toEqual([0, 0]);
+  });
+
+  it('counts drops by reason and reports REMB', () => {
+    const clock = new FakeClock();
+    const { dt, sent, estimates } = setup(clock);
+    dt.start();
+    dt.writeRtp(Buffer.from([1, 2, 3]), 0);
+    dt.writeRtp(vp8Packet({ ssrc: 1, seq: 1, ts: 0 }), 0);
+    dt.writeRtp(vp8Packet({ ssrc: 2, seq: 1, ts: 0, keyframe: true }), 1);
+    dt.handleRtcp({ type: 'remb', senderSsrc: 9, bitrate: 750_000, ssrcs: [0xd0d0] });
+    expect(sent).toHaveLength(0);
+    expect(dt.drops.snapshot()).toEqual({ malformed: 1, 'waiting-keyframe': 2 });
+    expect(estimates).toEqual([750_000]);
+  });
+
+  it('audio passes without keyframes', () => {
+    const clock = new FakeClock();
+    const sent: Buffer[] = [];
+    const dt = new DownTrack({ kind: 'audio', ssrc: 3, clockRate: 48000, clock: clock.fn, sinks: { sendRtp: (p) => sent.push(p), requestKeyframe: () => undefined } });
+    dt.start();
+    dt.writeRtp(buildRtpPacket({ payloadType: 111, sequenceNumber: 9, timestamp: 960, ssrc: 4, payload: Buffer.from([1]) }), 0);
+    expect(sent).toHaveLength(1);
+  });
+});
