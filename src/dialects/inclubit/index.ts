@@ -5,6 +5,7 @@
  * configured, the single-page app, so one port replaces the original Caddy front.
  * See docs/dialects/inclubit.md.
  */
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import { AuthThrottle } from '../../auth/throttle.js';
@@ -38,7 +39,10 @@ export async function startInclubitDialect(deps: DialectDeps): Promise<RunningDi
     clock: Date.now,
   });
   const host = deps.config.server.host;
-  const http = (): FastifyInstance => Fastify({ trustProxy: deps.config.server.trustProxy, bodyLimit: 1024 * 1024 });
+  const { tlsCert, tlsKey, trustProxy } = deps.config.server;
+  const https = tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
+  // Fastify's HTTPS overload types a different server; both are a net.Server for socket.io and listen().
+  const http = (): FastifyInstance => (https ? (Fastify({ https, trustProxy, bodyLimit: 1024 * 1024 }) as unknown as FastifyInstance) : Fastify({ trustProxy, bodyLimit: 1024 * 1024 }));
 
   const apps: FastifyInstance[] = [];
   let io: Server | undefined;

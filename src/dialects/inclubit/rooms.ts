@@ -25,6 +25,11 @@ interface Member {
 
 const MAX_MEMBERS = 2;
 
+/** Parley's room for an Inclubit room; URL-encoded, since Inclubit names are free text (spaces, slashes). */
+export function parleyRoomName(name: string): string {
+  return `inclubit:${encodeURIComponent(name)}`;
+}
+
 export class InclubitRooms {
   private readonly rooms = new Map<string, Map<string, Member>>();
   private readonly roomOfSocket = new Map<string, string>();
@@ -45,7 +50,7 @@ export class InclubitRooms {
     const others = [...members.values()].filter((m) => m.socket !== socket).map((m) => m.data);
     const verdict = admit(others, data.sender);
     if (!verdict.ok) return verdict;
-    const parleyRoom = `inclubit:${name}`;
+    const parleyRoom = parleyRoomName(name);
     const room = this.service.ensure({ name: parleyRoom, origin: 'inclubit', maxParticipants: MAX_MEMBERS });
     const sink: ParticipantSink = { deliver: () => undefined, end: (reason) => this.ended(socket, name, reason) };
     let participant: Participant;

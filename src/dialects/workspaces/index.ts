@@ -4,6 +4,7 @@
  * See docs/dialects/workspaces.md.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { DialectDeps, RunningDialect } from '../types.js';
 import type { WorkspacesApp } from './context.js';
 import { workspaceRecordSchema, type WorkspaceRecord } from './messages.js';
@@ -35,7 +36,9 @@ export async function startWorkspacesDialect(deps: DialectDeps): Promise<Running
   };
   let listener;
   try {
-    listener = await listenWorkspaces(app, metrics, { port: config.port, host: deps.config.server.host });
+    const { tlsCert, tlsKey } = deps.config.server;
+    const tls = tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
+    listener = await listenWorkspaces(app, metrics, { port: config.port, host: deps.config.server.host, tls });
   } catch (err) {
     metrics.close();
     throw err;

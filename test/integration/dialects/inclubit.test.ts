@@ -218,6 +218,12 @@ describe('Inclubit signaling', () => {
     expect(again.map((m) => m.id)).toEqual([camera.id]);
   });
 
+  it('maps free-text room names onto URL-safe Parley room names', async () => {
+    const p = await peer();
+    await p.request('join', 'Gunnars rum/1', { nick: 'cam', sender: true });
+    expect(h.deps.rooms.get('inclubit:Gunnars%20rum%2F1')?.info().numParticipants).toBe(1);
+  });
+
   it('an admin removing the participant through Parley disconnects it and tells the other', async () => {
     const { camera, viewer, room } = await pair();
     const participant = h.deps.rooms.get(`inclubit:${room}`)?.findByIdentity(viewer.id);
