@@ -1,0 +1,99 @@
+/**
+ * The boundary between the SFU logic and the WebRTC engine: raw RTP/RTCP in and out as Buffers,
+ * transport events, incoming tracks with their rid/ssrc/mid, data channel messages. Everything
+ * above this file is engine-agnostic; werift-transport.ts is the only implementation today.
+ *
+ * RTP header extensions cross this boundary in Parley's canonical id space (CANONICAL_EXT_IDS),
+ * so that a packet from one peer connection can be sent on another whose SDP negotiated other
+ * ids: each implementation maps ids on the way in and out.
+ */
+import type { ExtensionIds } from '../rtp/extensions.js';
+
+export type MediaKind = 'audio' | 'video';
+
+export type TransportState = 'connected' | 'failed' | 'closed';
+
+export interface CodecInfo {
+  readonly mimeType: string;
+  readonly clockRate: number;
+  readonly payloadType: number;
+  readonly channels?: number;
+}
+
+/** Extension ids used for RTP crossing the boundary, whatever each SDP negotiated. */
+export const CANONICAL_EXT_IDS = {
+  audioLevel: 1,
+  absSendTime: 2,
+} as const satisfies ExtensionIds;
+
+export interface SessionDescription {
+  readonly type: 'offer' | 'answer';
+  readonly sdp: string;
+}
+
+export interface IceCandidate {
+  readonly candidate: string;
+  readonly sdpMid?: string;
+  readonly sdpMLineIndex?: number;
+}
+
+export interface IncomingTrack {
+  /** Unique within the transport. */
+  readonly id: string;
+  readonly kind: MediaKind;
+  readonly mid: string | undefined;
+  /** Simulcast rid (q/h/f or what the publisher named them); undefined without simulcast. */
+  readonly rid: string | undefined;
+  readonly ssrc: number;
+  readonly codec: CodecInfo;
+  /** Each call receives a Buffer owned by the handler (never shared with other handlers). */
+  onRtp(handler: (packet: Buffer) => void): () => void;
+}
+
+export interface OutgoingTrack {
+  readonly id: string;
+  readonly kind: MediaKind;
+  readonly mid: string | undefined;
+  /** SSRC, payload type and RTX (if negotiated) announced to the remote; known once negotiated. */
+  readonly ssrc: number;
+  readonly rtx: { readonly ssrc: number; readonly payloadType: number } | undefined;
+  readonly codec: CodecInfo | undefined;
+  /** Sends one RTP packet (canonical extension ids). The transport may modify `packet`. */
+  sendRtp(packet: Buffer): void;
+  stop(): void;
+}
+
+export interface DataMessage {
+  readonly label: string;
+  readonly data: Buffer | string;
+}
+
+export interface MediaTransportEvents {
+  state: (state: TransportState) => void;
+  track: (track: IncomingTrack) => void;
+  /** One compound RTCP packet received from the remote. */
+  rtcp: (packet: Buffer) => void;
+  data: (message: DataMessage) => void;
+  candidate: (candidate: IceCandidate) => void;
+}
+
+export interface MediaTransport {
+  readonly id: string;
+  on<E extends keyof MediaTransportEvents>(event: E, handler: MediaTransportEvents[E]): () => void;
+
+  /** Negotiation, driven by signaling. Parley answers publishers and offers to subscribers. */
+  setRemoteDescription(description: SessionDescription): Promise<void>;
+  createAnswer(): Promise<SessionDescription>;
+  createOffer(): Promise<SessionDescription>;
+  addIceCandidate(candidate: IceCandidate): Promise<void>;
+
+  /** Publisher side when Parley offers: one receive-only m-line (simulcast layers arrive by rid). */
+  addIncoming(kind: MediaKind): void;
+  /** Subscriber side: a new send-only m-line; negotiate before sending. */
+  addOutgoing(kind: MediaKind): OutgoingTrack;
+  /** Sends a compound RTCP packet (PLI, FIR, REMB, SR...) to the remote. */
+  sendRtcp(packet: Buffer): void;
+  /** Sends on an open data channel with this label; false if there is none. */
+  sendData(label: string, data: Buffer | string): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,268 @@
+/**
+ * MediaTransport on werift. The adapter stays thin: it turns werift's parsed packets into Buffers
+ * (a fresh one per handler), maps extension ids, and sends outgoing RTP straight to the DTLS/SRTP
+ * transport: werift's RTCRtpSender.sendRtp would keep its own NACK cache and answer NACKs itself,
+ * whereas the SFU answers them from its per-down-track RetransmissionBuffer (and werift's sender
+ * mutates what it is given, see issue 4).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  RTCPeerConnection,
+  RtcpPacketConverter,
+  RtpPacket,
+  type MediaStreamTrack,
+  type RTCDataChannel,
+  type RTCDtlsTransport,
+  type RTCRtpTransceiver,
+} from 'werift';
+import { TypedEvents } from './events.js';
+import type {
+  CodecInfo,
+  DataMessage,
+  IceCandidate,
+  IncomingTrack,
+  MediaKind,
+  MediaTransport,
+  MediaTransportEvents,
+  OutgoingTrack,
+  SessionDescription,
+  TransportState,
+} from './transport.js';
+import { parleyCodecs, parleyHeaderExtensions } from './werift-config.js';
+import { fromCanonical, toCanonical, uriToId } from './werift-extensions.js';
+
+export interface WeriftTransportOptions {
+  readonly id?: string;
+  readonly iceServers?: ReadonlyArray<{ readonly urls: string; readonly username?: string; readonly credential?: string }>;
+  /** PARLEY_RTC_PORT_MIN/MAX. */
+  readonly portRange?: readonly [number, number];
+  /** PARLEY_PUBLIC_IP for 1:1 NAT. */
+  readonly additionalHostAddresses?: readonly string[];
+  /** Offer/accept RTX (default true). */
+  readonly rtx?: boolean;
+}
+
+export class WeriftTransport implements MediaTransport {
+  readonly id: string;
+  readonly pc: RTCPeerConnection;
+  private readonly events = new TypedEvents<MediaTransportEvents>();
+  private readonly hookedDtls = new WeakSet<RTCDtlsTransport>();
+  private readonly watched = new WeakSet<RTCRtpTransceiver>();
+  private readonly channels = new Map<string, RTCDataChannel>();
+  private lastState: TransportState | undefined;
+  /** Outgoing RTP that could not be sent (not connected yet, unparsable). */
+  sendDrops = 0;
+
+  constructor(opts: WeriftTransportOptions = {}) {
+    this.id = opts.id ?? randomUUID();
+    this.pc = new RTCPeerConnection({
+      codecs: parleyCodecs({ rtx: opts.rtx ?? true }),
+      headerExtensions: parleyHeaderExtensions(),
+      iceServers: (opts.iceServers ?? []).map((s) => ({ ...s })),
+      ...(opts.portRange !== undefined ? { icePortRange: [opts.portRange[0], opts.portRange[1]] as [number, number] } : {}),
+      ...(opts.additionalHostAddresses !== undefined ? { iceAdditionalHostAddresses: [...opts.additionalHostAddresses] } : {}),
+    });
+    this.pc.connectionStateChange.subscribe((s) => {
+      const mapped: TransportState | undefined =
+        s === 'connected' ? 'connected' : s === 'failed' ? 'failed' : s === 'closed' ? 'closed' : undefined;
+      if (mapped === undefined || mapped === this.lastState) return;
+      this.lastState = mapped;
+      if (mapped === 'connected') this.hookTransports();
+      this.events.emit('state', mapped);
+    });
+    this.pc.onIceCandidate.subscribe((c) => {
+      if (c === undefined || c.candidate === undefined) return;
+      this.events.emit('candidate', {
+        candidate: c.candidate,
+        ...(c.sdpMid !== undefined && c.sdpMid !== null ? { sdpMid: c.sdpMid } : {}),
+        ...(c.sdpMLineIndex !== undefined && c.sdpMLineIndex !== null ? { sdpMLineIndex: c.sdpMLineIndex } : {}),
+      });
+    });
+    this.pc.onDataChannel.subscribe((channel) => this.watchChannel(channel));
+    this.pc.onRemoteTransceiverAdded.subscribe((t) => this.watchTransceiver(t));
+  }
+
+  on<E extends keyof MediaTransportEvents>(event: E, handler: MediaTransportEvents[E]): () => void {
+    return this.events.on(event, handler);
+  }
+
+  async setRemoteDescription(description: SessionDescription): Promise<void> {
+    await this.pc.setRemoteDescription({ type: description.type, sdp: description.sdp });
+    for (const t of this.pc.getTransceivers()) this.watchTransceiver(t);
+  }
+
+  async createAnswer(): Promise<SessionDescription> {
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    return { type: 'answer', sdp: this.pc.localDescription?.sdp ?? answer.sdp };
+  }
+
+  async createOffer(): Promise<SessionDescription> {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    return { type: 'offer', sdp: this.pc.localDescription?.sdp ?? offer.sdp };
+  }
+
+  async addIceCandidate(candidate: IceCandidate): Promise<void> {
+    await this.pc.addIceCandidate({ ...candidate });
+  }
+
+  addIncoming(kind: MediaKind): void {
+    this.watchTransceiver(this.pc.addTransceiver(kind, { direction: 'recvonly' }));
+  }
+
+  addOutgoing(kind: MediaKind): OutgoingTrack {
+    const transceiver = this.pc.addTransceiver(kind, { direction: 'sendonly' });
+    return new WeriftOutgoingTrack(this, transceiver, () => this.sendDrops++);
+  }
+
+  sendRtcp(packet: Buffer): void {
+    const dtls = this.pc.dtlsTransports[0];
+    if (dtls === undefined || dtls.state !== 'connected') return;
+    let packets;
+    try {
+      packets = RtcpPacketConverter.deSerialize(packet);
+    } catch {
+      return;
+    }
+    void dtls.sendRtcp(packets);
+  }
+
+  sendData(label: string, data: Buffer | string): boolean {
+    const channel = this.channels.get(label);
+    if (channel === undefined || channel.readyState !== 'open') return false;
+    channel.send(data);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.pc.close();
+  }
+
+  /** Negotiated extension id -> URI for this connection. */
+  extensionIds(): Readonly<Record<number, string>> {
+    return this.pc.extIdUriMap;
+  }
+
+  private hookTransports(): void {
+    for (const dtls of this.pc.dtlsTransports) {
+      if (this.hookedDtls.has(dtls)) continue;
+      this.hookedDtls.add(dtls);
+      dtls.onRtcp.subscribe((packet) => this.events.emit('rtcp', packet.serialize()));
+    }
+  }
+
+  private watchTransceiver(t: RTCRtpTransceiver): void {
+    if (this.watched.has(t)) return;
+    this.watched.add(t);
+    // simulcast layers appear through transceiver.onTrack, not pc.onTrack (issue 4)
+    t.onTrack.subscribe((track) => this.events.emit('track', new WeriftIncomingTrack(this, t, track)));
+  }
+
+  private watchChannel(channel: RTCDataChannel): void {
+    this.channels.set(channel.label, channel);
+    channel.onMessage.subscribe((data) => {
+      const message: DataMessage = { label: channel.label, data };
+      this.events.emit('data', message);
+    });
+  }
+}
+
+function codecInfo(c: { mimeType: string; clockRate: number; payloadType?: number; channels?: number } | undefined): CodecInfo | undefined {
+  if (c === undefined || c.payloadType === undefined) return undefined;
+  return { mimeType: c.mimeType, clockRate: c.clockRate, payloadType: c.payloadType, ...(c.channels !== undefined ? { channels: c.channels } : {}) };
+}
+
+class WeriftIncomingTrack implements IncomingTrack {
+  readonly id: string;
+  readonly kind: MediaKind;
+  readonly mid: string | undefined;
+  readonly rid: string | undefined;
+  readonly ssrc: number;
+  readonly codec: CodecInfo;
+
+  constructor(
+    private readonly transport: WeriftTransport,
+    transceiver: RTCRtpTransceiver,
+    private readonly track: MediaStreamTrack,
+  ) {
+    this.id = track.uuid;
+    this.kind = transceiver.kind === 'audio' ? 'audio' : 'video';
+    this.mid = transceiver.mid ?? undefined;
+    this.rid = track.rid;
+    this.ssrc = track.ssrc ?? 0;
+    this.codec = codecInfo(track.codec ?? transceiver.codecs[0]) ?? { mimeType: 'unknown', clockRate: 90000, payloadType: 0 };
+  }
+
+  onRtp(handler: (packet: Buffer) => void): () => void {
+    const sub = this.track.onReceiveRtp.subscribe((rtp) => {
+      const idToUri = this.transport.extensionIds();
+      const copy = rtp.clone();
+      copy.header.extensions = toCanonical(rtp.header.extensions, idToUri);
+      copy.header.extension = copy.header.extensions.length > 0;
+      handler(copy.serialize());
+    });
+    return () => sub.unSubscribe();
+  }
+}
+
+class WeriftOutgoingTrack implements OutgoingTrack {
+  readonly id = randomUUID();
+  readonly kind: MediaKind;
+  private extIds: Map<string, number> | undefined;
+
+  constructor(
+    private readonly transport: WeriftTransport,
+    private readonly transceiver: RTCRtpTransceiver,
+    private readonly onDrop: () => void,
+  ) {
+    this.kind = transceiver.kind === 'audio' ? 'audio' : 'video';
+  }
+
+  get mid(): string | undefined {
+    return this.transceiver.mid ?? undefined;
+  }
+
+  get ssrc(): number {
+    return this.transceiver.sender.ssrc;
+  }
+
+  get codec(): CodecInfo | undefined {
+    return codecInfo(this.transceiver.sender.codec ?? this.transceiver.codecs.find((c) => !c.mimeType.toLowerCase().endsWith('/rtx')));
+  }
+
+  get rtx(): { ssrc: number; payloadType: number } | undefined {
+    const primary = this.codec;
+    if (primary === undefined) return undefined;
+    const rtx = this.transceiver.codecs.find(
+      (c) => c.mimeType.toLowerCase().endsWith('/rtx') && (c.parameters ?? '').includes(`apt=${primary.payloadType}`),
+    );
+    if (rtx?.payloadType === undefined) return undefined;
+    return { ssrc: this.transceiver.sender.rtxSsrc, payloadType: rtx.payloadType };
+  }
+
+  sendRtp(packet: Buffer): void {
+    const dtls = this.transceiver.sender.dtlsTransport as RTCDtlsTransport | undefined;
+    const codec = this.codec;
+    if (dtls === undefined || dtls.state !== 'connected' || codec === undefined) {
+      this.onDrop();
+      return;
+    }
+    let rtp: RtpPacket;
+    try {
+      rtp = RtpPacket.deSerialize(packet);
+    } catch {
+      this.onDrop();
+      return;
+    }
+    this.extIds ??= uriToId(this.transport.extensionIds());
+    const ids = this.extIds;
+    rtp.header.extensions = fromCanonical(rtp.header.extensions, ids, this.mid, Date.now());
+    rtp.header.extension = rtp.header.extensions.length > 0;
+    void dtls.sendRtp(rtp.payload, rtp.header);
+  }
+
+  stop(): void {
+    this.transceiver.sender.stop();
+  }
+}
