@@ -6,6 +6,9 @@
  *
  *   bash bench/signaling/run.sh [--n 1000,5000] [--duration 30] [--rate 1] [--workers 4]
  *                               [--repeat 1] [--targets parley,socketio] [--profile] [--json out.json]
+ *
+ * A target `parley=<dir>` runs another Parley build (a checkout with dist/ built) beside this one,
+ * labelled by the directory's name: `--targets parley,parley=/tmp/branch,socketio` A/Bs a change.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,10 +48,21 @@ const warmupS = Number(args.warmup);
 const rate = Number(args.rate);
 const workerCount = Number(args.workers);
 const repeat = Number(args.repeat);
-const targets = args.targets.split(',') as Target[];
+/** What to run: the protocol the generator speaks, and for Parley which build (repository root). */
+interface TargetSpec {
+  label: string;
+  protocol: Target;
+  root: string;
+}
+const targets: TargetSpec[] = args.targets.split(',').map((t) => {
+  const [name, dir] = t.split('=') as [string, string | undefined];
+  if (name !== 'parley' && name !== 'socketio') throw new Error(`unknown target ${t} (parley, parley=<dir>, socketio)`);
+  if (dir === undefined) return { label: name, protocol: name, root: repoRoot };
+  return { label: `parley@${dir.replace(/\/+$/, '').split('/').pop()}`, protocol: name, root: resolve(dir) };
+});
 
 export interface RunResult {
-  target: Target;
+  target: string;
   n: number;
   run: number;
   held: number;
@@ -163,13 +177,14 @@ async function pairsFor(target: Target, n: number, key: ApiKey, runTag: string):
   return pairs;
 }
 
-async function runOne(target: Target, n: number, run: number, scripts: { worker: string; baseline: string }, key: ApiKey, profileDir: string | undefined): Promise<RunResult> {
-  const server: ServerUnderTest = await startServer(target, { repoRoot, baselineScript: scripts.baseline, apiKey: key.key, apiSecret: key.secret, profileDir });
+async function runOne(spec: TargetSpec, n: number, run: number, scripts: { worker: string; baseline: string }, key: ApiKey, profileDir: string | undefined): Promise<RunResult> {
+  const target = spec.protocol;
+  const server: ServerUnderTest = await startServer(target, { repoRoot: spec.root, baselineScript: scripts.baseline, apiKey: key.key, apiSecret: key.secret, profileDir });
   const workers = new Workers(scripts.worker, workerCount);
   try {
     await sleep(500);
     const rssIdle = rssMiB(server.pid);
-    const pairs = await pairsFor(target, n, key, `${target}-${n}-${run}`);
+    const pairs = await pairsFor(target, n, key, `${spec.label}-${n}-${run}`);
     const cpuBeforeConnect = cpuSeconds(server.pid);
     const t0 = performance.now();
     for (let w = 0; w < workers.size; w++) {
@@ -212,7 +227,7 @@ async function runOne(target: Target, n: number, run: number, scripts: { worker:
     const generatorCpu = results.reduce((s, r) => s + r.cpuSeconds, 0) + (self.user + self.system) / 1e6;
     const busy = machine1.busy - machine0.busy;
     return {
-      target,
+      target: spec.label,
       n,
       run,
       held: results.reduce((s, r) => s + r.held, 0),
@@ -268,24 +283,27 @@ function runRows(results: RunResult[]): string[][] {
 function summary(results: RunResult[]): string {
   const rows: string[][] = [];
   for (const n of sizes) {
-    const of = (t: Target) => results.filter((r) => r.n === n && r.target === t);
-    const p = of('parley');
-    const s = of('socketio');
-    if (p.length === 0 || s.length === 0) continue;
+    const of = (t: string) => results.filter((r) => r.n === n && r.target === t);
     const m = (rs: RunResult[], f: (r: RunResult) => number) => median(rs.map(f));
-    const ratio = m(p, (r) => r.msgsPerCpuSecond) / m(s, (r) => r.msgsPerCpuSecond);
-    const p99Ratio = m(p, (r) => r.p99) / m(s, (r) => r.p99);
-    rows.push([
-      `N=${n}`,
-      `${fixed(m(p, (r) => r.msgsPerCpuSecond), 0)} / ${fixed(m(s, (r) => r.msgsPerCpuSecond), 0)}`,
-      `${fixed(ratio, 2)}x`,
-      `${fixed(m(p, (r) => r.p99), 2)} / ${fixed(m(s, (r) => r.p99), 2)}`,
-      `${fixed(p99Ratio, 2)}x`,
-      `${fixed(m(p, (r) => r.rssEnd), 0)} / ${fixed(m(s, (r) => r.rssEnd), 0)}`,
-      ratio >= 2 && p99Ratio < 1 ? 'met' : 'missed',
-    ]);
+    const s = of('socketio');
+    for (const { label } of targets.filter((t) => t.protocol === 'parley')) {
+      const p = of(label);
+      if (p.length === 0 || s.length === 0) continue;
+      const ratio = m(p, (r) => r.msgsPerCpuSecond) / m(s, (r) => r.msgsPerCpuSecond);
+      const p99Ratio = m(p, (r) => r.p99) / m(s, (r) => r.p99);
+      rows.push([
+        `${label} N=${n}`,
+        `${fixed(m(p, (r) => r.msgsPerCpuSecond), 0)} / ${fixed(m(s, (r) => r.msgsPerCpuSecond), 0)}`,
+        `${fixed(ratio, 2)}x`,
+        `${fixed(m(p, (r) => r.p50), 2)} / ${fixed(m(s, (r) => r.p50), 2)}`,
+        `${fixed(m(p, (r) => r.p99), 1)} / ${fixed(m(s, (r) => r.p99), 1)}`,
+        `${fixed(p99Ratio, 2)}x`,
+        `${fixed(m(p, (r) => r.rssEnd), 0)} / ${fixed(m(s, (r) => r.rssEnd), 0)}`,
+        ratio >= 2 && p99Ratio < 1 ? 'met' : 'missed',
+      ]);
+    }
   }
-  return table(['', 'msgs per server CPU-s (Parley / socket.io)', 'ratio', 'p99 ms (Parley / socket.io)', 'ratio', 'RSS MiB (Parley / socket.io)', 'goal (>=2x, lower p99)'], rows);
+  return table(['vs socket.io', 'msgs per server CPU-s', 'ratio', 'p50 ms', 'p99 ms', 'p99 ratio', 'RSS MiB', 'goal (>=2x msgs/CPU-s, lower p99)'], rows);
 }
 
 /** The commit measured (`-dirty`: the build included uncommitted changes). */
@@ -310,9 +328,9 @@ async function main(): Promise<void> {
     for (let run = 1; run <= repeat; run++) {
       // Alternate which server goes first, so slow drifts of the shared machine's load even out.
       const order = run % 2 === 1 ? targets : [...targets].reverse();
-      for (const target of order) {
-        process.stdout.write(`running ${target} N=${n} #${run} ...\n`);
-        const r = await runOne(target, n, run, scripts, key, profileDir ? join(profileDir, target) : undefined);
+      for (const spec of order) {
+        process.stdout.write(`running ${spec.label} N=${n} #${run} ...\n`);
+        const r = await runOne(spec, n, run, scripts, key, profileDir ? join(profileDir, spec.label) : undefined);
         results.push(r);
         process.stdout.write(
           `  held ${r.held}/${n} (connect ${fixed(r.connectSeconds, 1)} s, server ${fixed(r.connectCpu, 2)} CPU-s), ${fixed(r.msgsPerSecond, 0)} msg/s, p50 ${fixed(r.p50, 2)} ms, p99 ${fixed(r.p99, 2)} ms, server CPU ${fixed(r.serverCpuPct, 0)}%, RSS ${fixed(r.rssEnd, 0)} MiB (idle ${fixed(r.rssIdle, 0)}), ${fixed(r.msgsPerCpuSecond, 0)} msgs/CPU-s; generator ${fixed(r.generatorCpuPct, 0)}% (loop p99 ${fixed(r.generatorLoopP99, 1)} ms), others ${fixed(r.otherCpuPct, 0)}%, loadavg ${r.loadavg}\n`,
@@ -327,7 +345,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`\nSummary (medians over ${repeat} run(s)):\n\n${summary(results)}\n`);
   if (profileDir) {
-    for (const t of targets) process.stdout.write(`\n${t} CPU profile (${join(profileDir, t)}, whole process life):\n\n${summarizeProfiles(join(profileDir, t))}\n`);
+    for (const { label } of targets) process.stdout.write(`\n${label} CPU profile (${join(profileDir, label)}, whole process life):\n\n${summarizeProfiles(join(profileDir, label))}\n`);
   }
   if (args.json) writeFileSync(args.json, JSON.stringify({ commit, machine, rate, durationS, warmupS, workers: workerCount, results }, null, 2));
 }
