@@ -16,10 +16,11 @@ import { SharedQuota } from './core/quota.js';
 import type { StatsSnapshot } from './core/stats.js';
 import type { CoreOptions, Source } from './core/types.js';
 import { mergeSnapshots, registerTurnMetrics } from './metrics.js';
+import { literalLookup } from './runner/relay-ports.js';
 import { Shard } from './runner/shard.js';
 import { listenTcp, listenTls, StreamConnections } from './runner/stream-listener.js';
 import type { FromWorker, ToWorker, WorkerInit } from './runner/worker-protocol.js';
-import { Attr } from './stun/constants.js';
+import { Attr, Method } from './stun/constants.js';
 import { getAttr, parse } from './stun/message.js';
 
 export interface TurnServiceOptions {
@@ -101,7 +102,7 @@ class EmbeddedTurn implements TurnService {
     const nWorkers = c.workers > 0 ? c.workers : os.availableParallelism() > 1 ? os.availableParallelism() : 0;
 
     // UDP listener first: its port (maybe ephemeral) is also the TCP port
-    const udp = dgram.createSocket({ type: c.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    const udp = dgram.createSocket({ type: c.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     this.udp = udp;
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
@@ -150,6 +151,7 @@ class EmbeddedTurn implements TurnService {
       this.workerStats.push(shard.core.stats.snapshot());
       w.on('message', (m: FromWorker) => {
         if (m.t === 'send') udp.send(m.d, m.port, m.ip);
+        else if (m.t === 'stray') this.onUdp(Buffer.from(m.d.buffer, m.d.byteOffset, m.d.byteLength), { address: m.ip, port: m.port, family: m.ip.includes(':') ? 'IPv6' : 'IPv4', size: m.d.byteLength });
         else if (m.t === 'stats') this.workerStats[i] = m.s;
       });
       w.on('error', (err) => this.log.error({ err, worker: i }, 'turn relay worker failed'));
@@ -182,10 +184,14 @@ class EmbeddedTurn implements TurnService {
       return shard.fromClient(msg, { key, transport: 'udp', address: { family: rinfo.family === 'IPv6' ? 6 : 4, ip, port: rinfo.port } });
     }
     let w = this.pins.get(key)?.w;
-    if (w === undefined && msg.length >= 20 && msg[0] === 0x00 && msg[1] === 0x03) {
-      // Allocate with RESERVATION-TOKEN goes to the worker holding the reserved port (token byte 0)
+    if (w === undefined && msg.length >= 20 && (msg[0] as number) < 0x40 && (msg.readUInt16BE(0) & 0x0110) === 0) {
       const p = parse(msg);
-      const token = p.ok ? getAttr(p.msg, Attr.ReservationToken) : undefined;
+      // Unauthenticated requests only earn a 401 challenge (stateless nonce): answer here, no thread hop.
+      if (p.ok && p.msg.integrityAt < 0) {
+        return shard.fromClient(msg, { key, transport: 'udp', address: { family: rinfo.family === 'IPv6' ? 6 : 4, ip, port: rinfo.port } });
+      }
+      // Allocate with RESERVATION-TOKEN goes to the worker holding the reserved port (token byte 0)
+      const token = p.ok && p.msg.method === Method.Allocate ? getAttr(p.msg, Attr.ReservationToken) : undefined;
       if (token && token.length === 8) {
         w = (token[0] as number) % this.workers.length;
         this.pins.set(key, { w, at: Date.now() });

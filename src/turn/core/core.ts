@@ -454,17 +454,23 @@ export class TurnCore {
   }
 
   private channelData(buf: Buffer, src: Source, now: number, out: Action[]): void {
-    if (buf.length < 4) return void this.dropped('short_channel_data');
+    const r = this.channelRelay(buf, src, now);
+    if (r) out.push(r);
+  }
+
+  /** ChannelData from a client (RFC 8656 §12.6): the relay action, or undefined (counted drop). Hot path. */
+  channelRelay(buf: Buffer, src: Source, now: number): Action | undefined {
+    if (buf.length < 4) return this.dropped('short_channel_data');
     const a = this.bySource.get(src.key);
-    if (!a || a.state !== 'active') return void this.dropped('no_allocation');
+    if (!a || a.state !== 'active') return this.dropped('no_allocation');
     const len = buf.readUInt16BE(2);
-    if (4 + len > buf.length) return void this.dropped('short_channel_data');
+    if (4 + len > buf.length) return this.dropped('short_channel_data');
     const ch = a.channels.get(buf.readUInt16BE(0));
-    if (!ch || ch.expires <= now) return void this.dropped('no_channel');
-    if (!this.spend(a, len, now)) return void this.dropped('bandwidth');
+    if (!ch || ch.expires <= now) return this.dropped('no_channel');
+    if (!this.spend(a, len, now)) return this.dropped('bandwidth');
     this.stats.packetsToPeer++;
     this.stats.bytesToPeer += len;
-    out.push({ kind: 'relay', alloc: a.id, peer: ch.peer, data: buf.subarray(4, 4 + len) });
+    return { kind: 'relay', alloc: a.id, peer: ch.peer, data: buf.subarray(4, 4 + len) };
   }
 
   // ---------------------------------------------------------------- RFC 6062 Connect / ConnectionBind

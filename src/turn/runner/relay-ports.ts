@@ -8,9 +8,16 @@ export interface PortRange {
   readonly max: number;
 }
 
+/**
+ * Relay sockets only ever send to IP literals (validated peer addresses), so skip dgram's default
+ * dns.lookup + nextTick per datagram with an identity lookup.
+ */
+export const literalLookup = (address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void =>
+  callback(null, address, address.includes(':') ? 6 : 4);
+
 const bindUdp = (ip: string, port: number): Promise<dgram.Socket | undefined> =>
   new Promise((resolve) => {
-    const s = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+    const s = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 1 << 20, sendBufferSize: 1 << 20, lookup: literalLookup as never });
     const fail = (): void => {
       s.close();
       resolve(undefined);

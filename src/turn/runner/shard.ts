@@ -61,6 +61,12 @@ export class Shard {
 
   /** A packet (datagram or frame) from a client. */
   fromClient(buf: Buffer, src: Source): void {
+    const b0 = buf[0];
+    if (b0 !== undefined && b0 >= 0x40 && b0 <= 0x7f) {
+      const r = this.core.channelRelay(buf, src, Date.now());
+      if (r && r.kind === 'relay') this.relays.get(r.alloc)?.udp?.send(r.data, r.peer.port, r.peer.ip);
+      return;
+    }
     const actions = this.core.handle(buf, src, Date.now());
     for (let i = 0; i < actions.length; i++) this.apply(actions[i] as Action);
   }

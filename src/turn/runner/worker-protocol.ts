@@ -21,4 +21,6 @@ export type ToWorker = { t: 'pkt'; d: Uint8Array; ip: string; port: number } | {
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'send'; ip: string; port: number; d: Uint8Array }
+  /** A datagram of another client that reached this worker's connected socket before connect(). */
+  | { t: 'stray'; ip: string; port: number; d: Uint8Array }
   | { t: 'stats'; s: StatsSnapshot };

@@ -8,6 +8,7 @@ import dgram from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Source } from '../core/types.js';
 import { SharedQuota } from '../core/quota.js';
+import { literalLookup } from './relay-ports.js';
 import { Shard } from './shard.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
@@ -46,14 +47,18 @@ const shard = new Shard({
 
 function openConnected(src: Source): void {
   if (connected.has(src.key)) return;
-  const socket = dgram.createSocket({ type: init.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+  const socket = dgram.createSocket({ type: init.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
   const entry = { socket, ready: false };
   connected.set(src.key, entry);
   socket.on('error', () => {
     if (connected.get(src.key) === entry) connected.delete(src.key);
     socket.close();
   });
-  socket.on('message', (msg) => shard.fromClient(msg, src));
+  socket.on('message', (msg, rinfo) => {
+    // Between bind() and connect() the kernel may hand this socket datagrams of any client: give those back.
+    if (rinfo.port === src.address.port && rinfo.address === src.address.ip) shard.fromClient(msg, src);
+    else post({ t: 'stray', ip: rinfo.address, port: rinfo.port, d: msg });
+  });
   socket.bind(init.listenPort, init.listenIp, () => {
     socket.connect(src.address.port, src.address.ip, () => {
       entry.ready = connected.get(src.key) === entry;
