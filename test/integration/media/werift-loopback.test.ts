@@ -1,0 +1,207 @@
+/**
+ * Publisher (werift peer) -> Parley engine (WeriftTransport) -> TrackFanout/DownTrack ->
+ * Parley engine (WeriftTransport) -> subscriber (werift peer), all in one process over loopback
+ * ICE, with synthetic VP8-like RTP.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  GenericNack,
+  RTCPeerConnection,
+  RtcpTransportLayerFeedback,
+  type RTCRtpTransceiver,
+  type RtpPacket,
+} from 'werift';
+import { WeriftTransport, parleyCodecs, parleyHeaderExtensions, type IncomingTrack, type MediaTransport } from '../../../src/media/engine/index.js';
+import { DownTrack, TrackFanout, monotonicClock } from '../../../src/media/forwarding/index.js';
+import { buildPli, buildRtpPacket, parseRtcp, parseRtpHeader, rtpPayload } from '../../../src/media/rtp/index.js';
+
+function waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (predicate()) {
+        clearInterval(timer);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(timer);
+        reject(new Error(`timed out waiting for ${what}`));
+      }
+    }, 10);
+  });
+}
+
+function nextEvent<T>(subscribe: (cb: (v: T) => void) => void): Promise<T> {
+  return new Promise((resolve) => subscribe(resolve));
+}
+
+/** ICE candidates both ways between a raw werift peer and a MediaTransport. */
+function trickle(peer: RTCPeerConnection, transport: MediaTransport): void {
+  peer.onIceCandidate.subscribe((c) => {
+    if (c?.candidate) void transport.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? '0', sdpMLineIndex: c.sdpMLineIndex ?? 0 });
+  });
+  transport.on('candidate', (c) => void peer.addIceCandidate({ ...c }));
+}
+
+async function localOffer(pc: RTCPeerConnection): Promise<{ type: 'offer'; sdp: string }> {
+  await pc.setLocalDescription(await pc.createOffer());
+  return { type: 'offer', sdp: pc.localDescription?.sdp ?? '' };
+}
+
+async function localAnswer(pc: RTCPeerConnection): Promise<{ type: 'answer'; sdp: string }> {
+  await pc.setLocalDescription(await pc.createAnswer());
+  return { type: 'answer', sdp: pc.localDescription?.sdp ?? '' };
+}
+
+function vp8Frame(seq: number, ts: number, keyframe: boolean): Buffer {
+  return buildRtpPacket({
+    payloadType: 96,
+    sequenceNumber: seq,
+    timestamp: ts,
+    ssrc: 0x1234,
+    marker: true,
+    payload: Buffer.concat([Buffer.from([0x10, keyframe ? 0x00 : 0x01]), Buffer.alloc(200, 0x42)]),
+  });
+}
+
+describe('werift loopback through the forwarding core', () => {
+  const closers: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const close of closers) await close().catch(() => undefined);
+  });
+
+  it('forwards with rewritten SSRC and continuous seq, answers NACK from the buffer, throttles PLI', async () => {
+    // --- publisher peer and Parley's publisher-side transport
+    const publisher = new RTCPeerConnection({ codecs: parleyCodecs(), headerExtensions: parleyHeaderExtensions() });
+    closers.push(() => publisher.close());
+    const pubTransceiver = publisher.addTransceiver('video', { direction: 'sendonly' });
+    const pubSide = new WeriftTransport({ id: 'pub' });
+    closers.push(() => pubSide.close());
+    trickle(publisher, pubSide);
+
+    let plisAtPublisher = 0;
+    pubTransceiver.sender.onPictureLossIndication.subscribe(() => plisAtPublisher++);
+
+    const fanout = new TrackFanout({
+      clock: monotonicClock,
+      keyframeIntervalMs: 1000,
+      sendPli: (mediaSsrc) => pubSide.sendRtcp(buildPli(1, mediaSsrc)),
+    });
+    const incoming = nextEvent<IncomingTrack>((cb) => pubSide.on('track', cb));
+    pubSide.on('track', (track) => {
+      track.onRtp((packet) => {
+        const h = parseRtpHeader(packet);
+        if (h !== undefined) fanout.writeRtp(packet, 0, h.ssrc);
+      });
+    });
+
+    await pubSide.setRemoteDescription(await localOffer(publisher));
+    await publisher.setRemoteDescription(await pubSide.createAnswer());
+
+    // --- subscriber peer and Parley's subscriber-side transport
+    const subSide = new WeriftTransport({ id: 'sub' });
+    closers.push(() => subSide.close());
+    const out = subSide.addOutgoing('video');
+    const subscriber = new RTCPeerConnection({ codecs: parleyCodecs(), headerExtensions: parleyHeaderExtensions() });
+    closers.push(() => subscriber.close());
+    trickle(subscriber, subSide);
+    const received: RtpPacket[] = [];
+    const rawAtSubscriber: RtpPacket[] = [];
+    let subTransceiver: RTCRtpTransceiver | undefined;
+    subscriber.onRemoteTransceiverAdded.subscribe((t) => {
+      subTransceiver = t;
+      t.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => received.push(rtp.clone())));
+    });
+    await subscriber.setRemoteDescription(await subSide.createOffer());
+    await subSide.setRemoteDescription(await localAnswer(subscriber));
+
+    await Promise.all([
+      waitFor(() => publisher.connectionState === 'connected', 15_000, 'publisher connected'),
+      waitFor(() => subscriber.connectionState === 'connected', 15_000, 'subscriber connected'),
+    ]);
+    subscriber.dtlsTransports[0]?.onRtp.subscribe((rtp) => rawAtSubscriber.push(rtp.clone()));
+
+    const codec = out.codec;
+    expect(codec?.mimeType.toLowerCase()).toBe('video/vp8');
+    const downTrack = new DownTrack({
+      kind: 'video',
+      codec: 'vp8',
+      ssrc: out.ssrc,
+      ...(codec !== undefined ? { payloadType: codec.payloadType } : {}),
+      ...(out.rtx !== undefined ? { rtx: out.rtx } : {}),
+      clockRate: 90000,
+      clock: monotonicClock,
+      sinks: { sendRtp: (p) => out.sendRtp(p), requestKeyframe: (layer) => fanout.requestKeyframe(layer) },
+    });
+    subSide.on('rtcp', (buf) => {
+      for (const p of parseRtcp(buf) ?? []) {
+        if ((p.type === 'nack' || p.type === 'pli') && p.mediaSsrc === downTrack.ssrc) downTrack.handleRtcp(p);
+      }
+    });
+    fanout.add(downTrack);
+    downTrack.start();
+
+    // --- the publisher sends delta frames until it is asked for a keyframe
+    let seq = 65_500; // the publisher's seq wraps during the test
+    let ts = 0xffff0000;
+    let wantKeyframe = false;
+    pubTransceiver.sender.onPictureLossIndication.subscribe(() => (wantKeyframe = true));
+    const sendTimer = setInterval(() => {
+      const keyframe = wantKeyframe;
+      wantKeyframe = false;
+      void pubTransceiver.sender.sendRtp(vp8Frame(seq, ts, keyframe));
+      seq = (seq + 1) & 0xffff;
+      ts = (ts + 3000) >>> 0;
+    }, 10);
+    closers.push(async () => clearInterval(sendTimer));
+
+    await incoming;
+    await waitFor(() => received.length >= 60, 15_000, '60 packets at the subscriber');
+    clearInterval(sendTimer);
+    await waitFor(() => plisAtPublisher >= 1, 5000, 'first PLI at the publisher');
+
+    // rewritten SSRC, continuous sequence numbers, the first packet a keyframe
+    const ssrcs = new Set(received.map((p) => p.header.ssrc));
+    expect([...ssrcs]).toEqual([out.ssrc]);
+    expect(out.ssrc).not.toBe(0x1234);
+    const first = received[0];
+    expect(first && rtpPayload(first.serialize(), parseRtpHeader(first.serialize())!)[1]).toBe(0x00);
+    for (let i = 1; i < received.length; i++) {
+      const prev = received[i - 1]?.header.sequenceNumber ?? 0;
+      expect(received[i]?.header.sequenceNumber).toBe((prev + 1) & 0xffff);
+    }
+    expect(downTrack.stats.drops['waiting-keyframe'] ?? 0).toBeGreaterThan(0);
+
+    // NACK from the subscriber, answered from the down-track's buffer (RTX when negotiated)
+    // a recent packet: the buffer keeps packets for 1 s
+    const nacked = received[received.length - 3]?.header.sequenceNumber ?? -1;
+    const receiver = subTransceiver?.receiver;
+    if (receiver === undefined) throw new Error('no subscriber receiver');
+    await receiver.dtlsTransport.sendRtcp([
+      new RtcpTransportLayerFeedback({
+        feedback: new GenericNack({ senderSsrc: receiver.rtcpSsrc, mediaSourceSsrc: out.ssrc, lost: [nacked] }),
+      }),
+    ]);
+    await waitFor(() => downTrack.stats.retransmitted >= 1, 5000, 'NACK answered').catch((e: unknown) => {
+      throw new Error(`${String(e)}: ${JSON.stringify(downTrack.stats)}`);
+    });
+    const rtx = out.rtx;
+    if (rtx !== undefined) {
+      await waitFor(
+        () => rawAtSubscriber.some((p) => p.header.ssrc === rtx.ssrc && p.payload.readUInt16BE(0) === nacked),
+        5000,
+        'RTX packet carrying the OSN',
+      );
+    } else {
+      await waitFor(() => received.filter((p) => p.header.sequenceNumber === nacked).length >= 2, 5000, 'retransmission');
+    }
+
+    // a burst of PLIs from the subscriber reaches the publisher at most once per interval
+    const before = plisAtPublisher;
+    for (let i = 0; i < 5; i++) await receiver.sendRtcpPLI(out.ssrc);
+    await waitFor(() => fanout.throttle.stats.throttled + fanout.throttle.stats.sent >= 6, 5000, 'PLIs seen by the fan-out');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(plisAtPublisher - before).toBeLessThanOrEqual(1);
+    expect(fanout.throttle.stats.throttled).toBeGreaterThanOrEqual(4);
+    expect(plisAtPublisher).toBe(fanout.throttle.stats.sent);
+  }, 30_000);
+});
