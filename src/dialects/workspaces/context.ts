@@ -1,4 +1,5 @@
 /** What every webRTCWorkspaces handler works with, and small helpers shared by the handlers. */
+import type { z } from 'zod';
 import type { Logger } from '../../observability/logger.js';
 import type { DialectDeps } from '../types.js';
 import { invalidRequest } from './alerts.js';
@@ -7,7 +8,6 @@ import type { Outcome } from './metrics.js';
 import type { PresenceManager } from './presence.js';
 import type { Session, Workspace, WorkspaceDirectory } from './state.js';
 import type { AccessClaims, WorkspaceTokens } from './tokens.js';
-import type { z } from 'zod';
 
 export interface WorkspacesApp {
   dir: WorkspaceDirectory;

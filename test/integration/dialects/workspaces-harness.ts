@@ -96,8 +96,8 @@ export class Client {
     }
   }
 
-  static async connect(url: string, transports: string[] = ['websocket']): Promise<Client> {
-    const socket = ioV2(url, { transports, forceNew: true, reconnection: false });
+  static async connect(url: string, transports: string[] = ['websocket'], extra: Record<string, unknown> = {}): Promise<Client> {
+    const socket = ioV2(url, { transports, forceNew: true, reconnection: false, ...extra });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (err) => reject(err instanceof Error ? err : new Error(String(err))));

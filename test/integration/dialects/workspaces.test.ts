@@ -253,9 +253,8 @@ describe('webRTCWorkspaces: access checks (checkAccessToken)', () => {
   it('rejects wrong field types with a clear alert', async () => {
     const c = await client();
     expect(await c.request('create', { workspace: { name: 123 } }, 'alert')).toMatch(/^Invalid create request: workspace\.name/);
-    const { created } = await createWorkspace();
+    const { owner, created } = await createWorkspace();
     expect(await c.request('attend', { workspace: { token: created.workspace.token, pin: {} } }, 'alert')).toMatch(/^Invalid attend request: workspace\.pin/);
-    const { owner } = { owner: clients[clients.length - 1] as Client };
     expect(await owner.request('mic-toggle', { ...auth(created.workspace, created.attendee, created.accessToken), state: 'on' }, 'alert')).toMatch(/^Invalid mic-toggle request: state/);
     expect(await owner.request('ring', { ...auth(created.workspace, created.attendee, created.accessToken), callee: {}, offer: {} }, 'alert')).toMatch(/^Invalid ring request/);
   });
