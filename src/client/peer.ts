@@ -7,6 +7,9 @@
 import type { SignalPayload } from '../signaling/protocol.js';
 import { TypedEmitter } from './emitter.js';
 
+/** Ms a negotiated connection may take to connect before ICE is restarted (then doubled, up to 30 s). */
+export const ICE_CONNECT_TIMEOUT_MS = 6000;
+
 export interface PeerLinkOptions {
   polite: boolean;
   iceServers: RTCIceServer[];
@@ -31,6 +34,8 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   /** Inbound signals run one at a time, in arrival order. */
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
+  #iceTimer: ReturnType<typeof setTimeout> | undefined;
+  #iceRestarts = 0;
 
   constructor(opts: PeerLinkOptions) {
     super();
@@ -50,8 +55,30 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.pc.onconnectionstatechange = () => {
       const state = this.pc.connectionState;
       if (state === 'failed') this.pc.restartIce();
+      this.#watchConnect();
       this.emit('stateChanged', state);
     };
+    this.pc.onsignalingstatechange = () => this.#watchConnect();
+  }
+
+  /**
+   * A negotiated connection that does not connect in time (no candidates gathered after a network
+   * change, a lost candidate, a NAT binding gone) gets an ICE restart; the impolite side tries first.
+   */
+  #watchConnect(): void {
+    clearTimeout(this.#iceTimer);
+    const pc = this.pc;
+    if (this.#closed || pc.connectionState === 'connected' || pc.connectionState === 'closed') {
+      if (pc.connectionState === 'connected') this.#iceRestarts = 0;
+      return;
+    }
+    if (pc.signalingState !== 'stable' || !pc.remoteDescription) return;
+    const delay = Math.min(30_000, ICE_CONNECT_TIMEOUT_MS * 2 ** this.#iceRestarts) * (this.polite ? 1.5 : 1);
+    this.#iceTimer = setTimeout(() => {
+      if (this.#closed || pc.connectionState === 'connected') return;
+      this.#iceRestarts++;
+      pc.restartIce();
+    }, delay);
   }
 
   get connectionState(): RTCPeerConnectionState {
@@ -96,6 +123,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#iceTimer);
     this.pc.close();
     this.removeAllListeners();
   }

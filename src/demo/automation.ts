@@ -115,11 +115,18 @@ export function installAutomation(current: () => Room | undefined, log: Automati
           return {
             identity: p.identity,
             sid: p.sid,
-            pc: pc ? `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}` : 'none',
+            pc: pc
+              ? `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}/${pc.iceGatheringState}` +
+                ` candidates local=${countCandidates(pc.localDescription)} remote=${countCandidates(pc.remoteDescription)}`
+              : 'none',
             tracks: [...p.trackPublications.values()].map((t) => `${t.source}:${t.sid}:${t.subscribed ? 'subscribed' : 'pending'}${t.muted ? ':muted' : ''}`),
           };
         }),
       };
     },
   };
+}
+
+function countCandidates(desc: RTCSessionDescription | null): number {
+  return desc ? desc.sdp.split('\n').filter((l) => l.startsWith('a=candidate:')).length : 0;
 }
