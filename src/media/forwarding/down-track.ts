@@ -7,7 +7,8 @@
  */
 import { applyRewrite, parseRtpHeader, rtpPayload } from '../rtp/header.js';
 import { isKeyframe, type VideoCodec } from '../rtp/keyframe.js';
-import type { RtcpPacket } from '../rtp/rtcp.js';
+import { buildSr, ntpFromUnixMs, type RtcpPacket } from '../rtp/rtcp.js';
+import { tsAdd } from '../rtp/sequence.js';
 import type { Clock } from './clock.js';
 import { DropCounters } from './drops.js';
 import { Forwarder, type KeyframeRequest, type TrackKind } from './forwarder.js';
@@ -30,6 +31,7 @@ export interface DownTrackOptions {
   /** Payload type negotiated with the subscriber, when it differs from the publisher's. */
   readonly payloadType?: number;
   readonly clockRate: number;
+  /** Monotonic milliseconds for decisions; sender reports take wall-clock time separately. */
   readonly clock: Clock;
   readonly targetLayer?: number;
   readonly rtx?: RetransmissionBufferOptions['rtx'];
@@ -54,6 +56,8 @@ export class DownTrack {
   private readonly payloadType: number | undefined;
   private readonly buffer: RetransmissionBuffer;
   private readonly sinks: DownTrackSinks;
+  private readonly clock: Clock;
+  private readonly clockRate: number;
   private packetsSent = 0;
   private bytesSent = 0;
   private retransmitted = 0;
@@ -64,6 +68,8 @@ export class DownTrack {
     this.codec = opts.kind === 'video' ? (opts.codec ?? 'vp8') : undefined;
     this.payloadType = opts.payloadType;
     this.sinks = opts.sinks;
+    this.clock = opts.clock;
+    this.clockRate = opts.clockRate;
     this.forwarder = new Forwarder({
       kind: opts.kind,
       ssrc: opts.ssrc,
@@ -154,6 +160,24 @@ export class DownTrack {
   /** Periodic tick (RTCP interval): keyframe retries while a switch is pending. */
   tick(): void {
     this.emitKeyframe(this.forwarder.pollKeyframeRequest());
+  }
+
+  /**
+   * RTCP sender report for this track (RFC 3550 §6.4.1): the RTP timestamp extrapolated from the
+   * last packet sent to `unixMs`. Undefined before the first packet. The engine sends it on its
+   * RTCP interval, since packets bypass werift's RTCRtpSender.
+   */
+  senderReport(unixMs: number): Buffer | undefined {
+    if (!this.forwarder.munger.hasStarted) return undefined;
+    const last = this.forwarder.munger.last;
+    const elapsedTicks = Math.round(((this.clock() - last.at) * this.clockRate) / 1000);
+    return buildSr({
+      ssrc: this.ssrc,
+      ...ntpFromUnixMs(unixMs),
+      rtpTimestamp: tsAdd(last.timestamp, Math.max(0, elapsedTicks)),
+      packetCount: this.packetsSent,
+      octetCount: this.bytesSent,
+    });
   }
 
   get stats(): DownTrackStats {

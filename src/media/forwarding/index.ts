@@ -10,3 +10,4 @@ export * from './bandwidth.js';
 export * from './allocator.js';
 export * from './down-track.js';
 export * from './track-fanout.js';
+export * from './simulcast.js';

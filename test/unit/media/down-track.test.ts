@@ -77,3 +77,18 @@ describe('DownTrack (apply step)', () => {
     expect(sent).toHaveLength(1);
   });
 });
+
+describe('DownTrack sender reports', () => {
+  it('extrapolates the RTP timestamp of the last packet to now and counts what was sent', async () => {
+    const { parseRtcp } = await import('../../../src/media/rtp/index.js');
+    const clock = new FakeClock();
+    const { dt } = setup(clock);
+    expect(dt.senderReport(Date.UTC(2026, 0, 1))).toBeUndefined();
+    dt.start();
+    dt.writeRtp(vp8Packet({ ssrc: 1, seq: 10, ts: 90_000, keyframe: true }), 0);
+    clock.advance(500);
+    const [sr] = parseRtcp(dt.senderReport(Date.UTC(2026, 0, 1)) ?? Buffer.alloc(0)) ?? [];
+    expect(sr).toMatchObject({ type: 'sr', ssrc: 0xd0d0, rtpTimestamp: 90_000 + 45_000, packetCount: 1 });
+    expect(sr?.type === 'sr' && sr.ntpSec).toBe(Date.UTC(2026, 0, 1) / 1000 + 2_208_988_800);
+  });
+});
