@@ -46,13 +46,15 @@ export async function startInclubitDialect(deps: DialectDeps): Promise<RunningDi
 
   const apps: FastifyInstance[] = [];
   let io: Server | undefined;
-  const close = async (): Promise<void> => {
-    clearInterval(sweeper);
-    io?.disconnectSockets(true);
-    io?.engine.close();
-    await Promise.all(apps.map((a) => a.close()));
-    metrics.close();
-  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      clearInterval(sweeper);
+      io?.disconnectSockets(true);
+      io?.engine.close();
+      await Promise.all(apps.map((a) => a.close()));
+      metrics.close();
+    })());
   try {
     const front = http();
     apps.push(front);

@@ -44,14 +44,17 @@ export async function startWorkspacesDialect(deps: DialectDeps): Promise<Running
     throw err;
   }
   logger.info({ port: listener.port, workspaces: loaded }, 'webRTCWorkspaces dialect listening');
-  const { port, close } = listener;
+  const { port } = listener;
+  const stop = listener.close;
+  let closing: Promise<void> | undefined;
   return {
     name: 'workspaces',
     ports: { socketio: port },
-    async close() {
-      await close();
-      metrics.close();
-    },
+    close: () =>
+      (closing ??= (async () => {
+        await stop();
+        metrics.close();
+      })()),
   };
 }
 
