@@ -331,6 +331,6 @@ export class RoomService {
   }
 }
 
-function toRecord(o: RoomOptions): RoomRecord {
-  return { name: o.name, sid: o.sid, metadata: o.metadata, maxParticipants: o.maxParticipants, emptyTimeout: o.emptyTimeout, createdAt: o.createdAt };
+function toRecord({ persistent: _p, origin: _o, ...record }: RoomOptions): RoomRecord {
+  return record;
 }

@@ -4,15 +4,10 @@
 import { ParleyError } from './errors.js';
 import type { Participant } from './participant.js';
 import type { RoomInfo, ServerNotification } from '../signaling/protocol.js';
+import type { RoomRecord } from '../store/store.js';
 
-export interface RoomOptions {
-  name: string;
-  sid: string;
-  metadata: string;
-  maxParticipants: number;
-  /** Seconds an empty room lives before it closes. */
-  emptyTimeout: number;
-  createdAt: number;
+/** What the store keeps of a room (name, sid, metadata, maxParticipants, emptyTimeout in seconds, createdAt), and: */
+export interface RoomOptions extends RoomRecord {
   /** Created through the REST API (kept in the store across restarts). */
   persistent: boolean;
   /** Which protocol opened the room: "native" or a dialect name (jsongle, workspaces, inclubit). */
