@@ -11,3 +11,4 @@ export * from './allocator.js';
 export * from './down-track.js';
 export * from './track-fanout.js';
 export * from './simulcast.js';
+export * from './layer-monitor.js';

@@ -6,6 +6,7 @@
 import type { Clock } from './clock.js';
 import type { DownTrack } from './down-track.js';
 import { KeyframeThrottle } from './keyframe-throttle.js';
+import { LayerMonitor } from './layer-monitor.js';
 
 export interface TrackFanoutOptions {
   readonly clock: Clock;
@@ -16,6 +17,8 @@ export interface TrackFanoutOptions {
 
 export class TrackFanout {
   readonly throttle: KeyframeThrottle;
+  /** Per-layer bitrate and activity of the publisher's track. */
+  readonly layers: LayerMonitor;
   private readonly sendPli: (mediaSsrc: number) => void;
   private readonly downTracks = new Set<DownTrack>();
   /** Publisher SSRC last seen per layer (learnt from packets; set up front from SDP when known). */
@@ -29,6 +32,7 @@ export class TrackFanout {
       ...(opts.keyframeIntervalMs !== undefined ? { minIntervalMs: opts.keyframeIntervalMs } : {}),
     });
     this.sendPli = opts.sendPli;
+    this.layers = new LayerMonitor({ clock: opts.clock });
   }
 
   setLayerSsrc(layer: number, ssrc: number): void {
@@ -54,6 +58,7 @@ export class TrackFanout {
   /** A publisher packet; `ssrc` is the packet's SSRC (read by the caller once for all). */
   writeRtp(packet: Buffer, layer: number, ssrc: number): void {
     if (this.layerSsrc.get(layer) !== ssrc) this.setLayerSsrc(layer, ssrc);
+    this.layers.record(layer, packet.length);
     for (const dt of this.downTracks) dt.writeRtp(packet, layer);
   }
 
