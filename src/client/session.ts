@@ -53,7 +53,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   #participantSid = '';
   #resumeToken = '';
   #graceMs = 15_000;
-  #lastSeq: number | undefined;
+  /** Last notification sequence number processed; the server numbers from 1 per session. */
+  #lastSeq = 0;
   #outbox: OutboundMessage[] = [];
 
   constructor(url: string, token: string, opts: SessionOptions = {}) {
@@ -135,7 +136,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.#conn = conn;
     conn.on('notification', (n) => {
       if (this.#conn !== conn) return;
-      if (this.#lastSeq !== undefined && n.seq <= this.#lastSeq) return;
+      if (n.seq <= this.#lastSeq) return;
       this.#lastSeq = n.seq;
       this.emit('notification', n);
     });
@@ -191,7 +192,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         type: 'resume',
         participantSid: this.#participantSid,
         resumeToken: this.#resumeToken,
-        ...(this.#lastSeq !== undefined ? { lastSeq: this.#lastSeq } : {}),
+        lastSeq: this.#lastSeq,
       });
       const result = parseResumeResult(data);
       if (result.resumeToken) this.#resumeToken = result.resumeToken;
@@ -210,7 +211,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   async #tryRejoin(conn: SignalConnection): Promise<boolean> {
     const previousSeq = this.#lastSeq;
     try {
-      this.#lastSeq = undefined;
+      this.#lastSeq = 0;
       const result = parseJoinResult(await conn.request({ type: 'join', token: this.#token, protocol: 1 }));
       this.#adopt(result);
       this.#outbox = [];
