@@ -50,7 +50,7 @@ export const attend: Handler = async (ctx, raw) => {
   if (!d) return 'invalid';
   const token = d.workspace?.token;
   if (!token) return alert(ctx, ALERTS.noWorkspaceToken);
-  const id = await ctx.app.tokens.verifyWorkspaceToken(token, d.workspace?.pin ?? '');
+  const id = typeof token === 'string' && token.length <= 4096 ? await ctx.app.tokens.verifyWorkspaceToken(token, d.workspace?.pin ?? '') : undefined;
   if (!id) return alert(ctx, ALERTS.wrongPin);
   const ws = ctx.app.dir.get(id);
   if (!ws) {

@@ -363,6 +363,29 @@ describe('Inclubit auth API', () => {
   });
 });
 
+describe('Inclubit auth API when the store fails', () => {
+  it('answers with the original error strings', async () => {
+    const store = createMemoryStore();
+    const broken = await startInclubit(store);
+    try {
+      await store.close();
+      const admin = { ...basic(ADMIN.user, ADMIN.password), 'content-type': 'application/json' };
+      const call = async (path: string, body?: unknown) => {
+        const res = await fetch(`${broken.authUrl}${path}`, body === undefined ? { headers: admin } : { method: 'POST', headers: admin, body: JSON.stringify(body) });
+        return { status: res.status, text: await res.text() };
+      };
+      expect(await call('/admin/get-users')).toEqual({ status: 404, text: 'the resource was not found' });
+      expect(await call('/admin/add-users', { x: { password: 'p' } })).toEqual({ status: 500, text: "couldn't create/write userdata" });
+      expect(await call('/admin/set-users', { x: { password: 'p' } })).toEqual({ status: 500, text: "couldn't create/write userdata" });
+      expect(await call('/admin/update-users', { x: { password: 'p' } })).toEqual({ status: 500, text: 'crash boom boom' });
+      expect(await call('/admin/delete-users', ['x'])).toEqual({ status: 500, text: 'crash boom boom' });
+      expect((await fetch(`${broken.authUrl}/user/`, { headers: basic('x', 'p') })).status).toBe(500);
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
 describe('Inclubit auth API without admin credentials configured', () => {
   it('refuses every /admin request (no default password)', async () => {
     const bare = await startInclubit(createMemoryStore(), { PARLEY_INCLUBIT_ADMIN_USER: '', PARLEY_INCLUBIT_ADMIN_PASSWORD: '' });

@@ -174,6 +174,9 @@ describe('webRTCWorkspaces: attend', () => {
     const forged = await new SignJWT({ id: created.workspace.id, singningToken: 'x' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('not-the-secret'));
     expect(await c.request('attend', { workspace: { token: forged, pin: '1234' } }, 'alert')).toBe(ALERT.wrongPin);
     expect(await c.request('attend', { workspace: { token: 'garbage', pin: '1234' } }, 'alert')).toBe(ALERT.wrongPin);
+    expect(await c.request('attend', { workspace: { token: 12345, pin: '1234' } }, 'alert')).toBe(ALERT.wrongPin);
+    expect(await c.request('attend', { workspace: { token: { alg: 'none' }, pin: '1234' } }, 'alert')).toBe(ALERT.wrongPin);
+    expect(await c.request('attend', { workspace: { token: '', pin: '1234' } }, 'alert')).toBe(ALERT.noWorkspaceToken);
     const none = `${created.workspace.token.split('.').slice(0, 2).join('.')}.`;
     expect(await c.request('attend', { workspace: { token: none, pin: '1234' } }, 'alert')).toBe(ALERT.wrongPin);
   });
