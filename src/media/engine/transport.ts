@@ -89,8 +89,11 @@ export interface MediaTransport {
 
   /** Publisher side when Parley offers: one receive-only m-line (simulcast layers arrive by rid). */
   addIncoming(kind: MediaKind): void;
-  /** Subscriber side: a new send-only m-line; negotiate before sending. */
-  addOutgoing(kind: MediaKind): OutgoingTrack;
+  /**
+   * Subscriber side: a new send-only m-line; negotiate before sending. `mimeType` restricts it to
+   * the publisher's codec (and its RTX): the SFU forwards, it does not transcode.
+   */
+  addOutgoing(kind: MediaKind, opts?: { readonly mimeType?: string }): OutgoingTrack;
   /** Sends a compound RTCP packet (PLI, FIR, REMB, SR...) to the remote. */
   sendRtcp(packet: Buffer): void;
   /** Sends on an open data channel with this label; false if there is none. */

@@ -28,7 +28,7 @@ import type {
   SessionDescription,
   TransportState,
 } from './transport.js';
-import { parleyCodecs, parleyHeaderExtensions } from './werift-config.js';
+import { parleyCodecs, parleyHeaderExtensions, type WeriftCodecs } from './werift-config.js';
 import { fromCanonical, toCanonical, uriToId } from './werift-extensions.js';
 
 export interface WeriftTransportOptions {
@@ -46,6 +46,7 @@ export class WeriftTransport implements MediaTransport {
   readonly id: string;
   readonly pc: RTCPeerConnection;
   private readonly events = new TypedEvents<MediaTransportEvents>();
+  private readonly codecs: WeriftCodecs;
   private readonly hookedDtls = new WeakSet<RTCDtlsTransport>();
   private readonly watched = new WeakSet<RTCRtpTransceiver>();
   private readonly channels = new Map<string, RTCDataChannel>();
@@ -55,8 +56,9 @@ export class WeriftTransport implements MediaTransport {
 
   constructor(opts: WeriftTransportOptions = {}) {
     this.id = opts.id ?? randomUUID();
+    this.codecs = parleyCodecs({ rtx: opts.rtx ?? true });
     this.pc = new RTCPeerConnection({
-      codecs: parleyCodecs({ rtx: opts.rtx ?? true }),
+      codecs: { audio: [...this.codecs.audio], video: [...this.codecs.video] },
       headerExtensions: parleyHeaderExtensions(),
       iceServers: (opts.iceServers ?? []).map((s) => ({ ...s })),
       ...(opts.portRange !== undefined ? { icePortRange: [opts.portRange[0], opts.portRange[1]] as [number, number] } : {}),
@@ -111,8 +113,16 @@ export class WeriftTransport implements MediaTransport {
     this.watchTransceiver(this.pc.addTransceiver(kind, { direction: 'recvonly' }));
   }
 
-  addOutgoing(kind: MediaKind): OutgoingTrack {
+  addOutgoing(kind: MediaKind, opts: { readonly mimeType?: string } = {}): OutgoingTrack {
     const transceiver = this.pc.addTransceiver(kind, { direction: 'sendonly' });
+    if (opts.mimeType !== undefined) {
+      const all = kind === 'audio' ? this.codecs.audio : this.codecs.video;
+      const wanted = opts.mimeType.toLowerCase();
+      const primary = all.filter((c) => c.mimeType.toLowerCase() === wanted);
+      const primaryTypes = new Set(primary.map((c) => `apt=${c.payloadType ?? -1}`));
+      const rtx = all.filter((c) => c.mimeType.toLowerCase().endsWith('/rtx') && primaryTypes.has(c.parameters ?? ''));
+      if (primary.length > 0) transceiver.codecs = [...primary, ...rtx];
+    }
     return new WeriftOutgoingTrack(this, transceiver, () => this.sendDrops++);
   }
 

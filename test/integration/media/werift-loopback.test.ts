@@ -105,7 +105,7 @@ describe('werift loopback through the forwarding core', () => {
     // --- subscriber peer and Parley's subscriber-side transport
     const subSide = new WeriftTransport({ id: 'sub' });
     closers.push(() => subSide.close());
-    const out = subSide.addOutgoing('video');
+    const out = subSide.addOutgoing('video', { mimeType: 'video/VP8' });
     const subscriber = new RTCPeerConnection({ codecs: parleyCodecs(), headerExtensions: parleyHeaderExtensions() });
     closers.push(() => subscriber.close());
     trickle(subscriber, subSide);
