@@ -12,6 +12,7 @@ import { tsAdd } from '../rtp/sequence.js';
 import type { Clock } from './clock.js';
 import { DropCounters } from './drops.js';
 import { Forwarder, type KeyframeRequest, type TrackKind } from './forwarder.js';
+import type { LayerConstraints, LayerInfo } from './layer-selection.js';
 import { RetransmissionBuffer, type RetransmissionBufferOptions } from './retransmission-buffer.js';
 
 export interface DownTrackSinks {
@@ -92,6 +93,11 @@ export class DownTrack {
 
   setTargetLayer(layer: number): void {
     this.emitKeyframe(this.forwarder.setTargetLayer(layer));
+  }
+
+  /** Re-evaluates the layer from the publisher's layers, display size, bandwidth, manual choice. */
+  chooseLayer(layers: readonly LayerInfo[], constraints: LayerConstraints): void {
+    this.emitKeyframe(this.forwarder.chooseLayer(layers, constraints));
   }
 
   setMuted(muted: boolean): void {

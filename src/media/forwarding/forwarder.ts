@@ -7,7 +7,7 @@
 import type { Clock } from './clock.js';
 import type { DropReason } from './drops.js';
 import { RtpMunger } from './munger.js';
-import { NO_LAYER } from './layer-selection.js';
+import { NO_LAYER, selectLayer, type LayerConstraints, type LayerInfo } from './layer-selection.js';
 
 export type TrackKind = 'audio' | 'video';
 
@@ -113,6 +113,15 @@ export class Forwarder {
     }
     if (layer === this.current) return undefined; // switch back before the pending one happened
     return this.needKeyframe();
+  }
+
+  /**
+   * Chooses the target from the publisher's layers, the subscriber's display size, its bandwidth
+   * share and a manual maximum (see selectLayer), with headroom before going up.
+   */
+  chooseLayer(layers: readonly LayerInfo[], constraints: LayerConstraints): KeyframeRequest | undefined {
+    const current = this.current === NO_LAYER ? this.target : this.current;
+    return this.setTargetLayer(selectLayer(layers, { ...constraints, currentLayer: current }));
   }
 
   setMuted(muted: boolean): KeyframeRequest | undefined {

@@ -24,6 +24,10 @@ export interface LayerConstraints {
   readonly manualMaxLayer?: number;
   /** When even the lowest layer does not fit the bandwidth: pause (-1) instead of sending it. */
   readonly pauseWhenInsufficient?: boolean;
+  /** Layer forwarded now; moving above it needs `upgradeHeadroom` (avoids flapping). */
+  readonly currentLayer?: number;
+  /** Bandwidth factor required to go above the current layer (default 1.15). */
+  readonly upgradeHeadroom?: number;
 }
 
 /** -1: send nothing. */
@@ -51,7 +55,10 @@ export function selectLayer(layers: readonly LayerInfo[], c: LayerConstraints): 
   if (cap === NO_LAYER) return NO_LAYER;
   const candidates = layers.filter((l) => l.active && l.index <= cap).sort((a, b) => b.index - a.index);
   if (c.bandwidth === undefined) return cap;
-  const fitting = candidates.find((l) => l.bitrate <= (c.bandwidth ?? 0));
+  const bandwidth = c.bandwidth;
+  const headroom = c.upgradeHeadroom ?? 1.15;
+  const current = c.currentLayer ?? NO_LAYER;
+  const fitting = candidates.find((l) => l.bitrate * (current !== NO_LAYER && l.index > current ? headroom : 1) <= bandwidth);
   if (fitting !== undefined) return fitting.index;
   if (c.pauseWhenInsufficient === true) return NO_LAYER;
   return candidates[candidates.length - 1]?.index ?? NO_LAYER;

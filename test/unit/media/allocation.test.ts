@@ -89,3 +89,12 @@ describe('bandwidth estimators', () => {
     expect(e.estimate()).toBeCloseTo(945_000);
   });
 });
+
+describe('selectLayer hysteresis', () => {
+  it('needs headroom to go above the current layer, none to stay or go down', () => {
+    expect(selectLayer(LAYERS, { bandwidth: 1_600_000, currentLayer: 1 })).toBe(1);
+    expect(selectLayer(LAYERS, { bandwidth: 1_800_000, currentLayer: 1 })).toBe(2);
+    expect(selectLayer(LAYERS, { bandwidth: 1_500_000, currentLayer: 2 })).toBe(2);
+    expect(selectLayer(LAYERS, { bandwidth: 1_400_000, currentLayer: 2 })).toBe(1);
+  });
+});

@@ -179,3 +179,22 @@ describe('Forwarder', () => {
     expect(sent(f.decide({ layer: 0, sequenceNumber: 3, timestamp: 960, ssrc: 1, keyframe: false })).sequenceNumber).toBe(1);
   });
 });
+
+describe('Forwarder.chooseLayer', () => {
+  const layers = [
+    { index: 0, width: 320, height: 180, bitrate: 150_000, active: true },
+    { index: 1, width: 640, height: 360, bitrate: 500_000, active: true },
+    { index: 2, width: 1280, height: 720, bitrate: 1_500_000, active: true },
+  ];
+
+  it('picks by bandwidth and display size, honours the manual maximum, requests keyframes on change', () => {
+    const clock = new FakeClock();
+    const f = new Forwarder({ kind: 'video', ssrc: 1, clockRate: 90000, clock: clock.fn });
+    expect(f.chooseLayer(layers, { bandwidth: 5_000_000, displayWidth: 1280, displayHeight: 720 })).toEqual({ layer: 2 });
+    expect(f.chooseLayer(layers, { bandwidth: 5_000_000, displayWidth: 1280, displayHeight: 720 })).toBeUndefined();
+    expect(f.chooseLayer(layers, { bandwidth: 5_000_000, displayWidth: 400, displayHeight: 225 })).toEqual({ layer: 1 });
+    expect(f.chooseLayer(layers, { bandwidth: 5_000_000, manualMaxLayer: 0 })).toEqual({ layer: 0 });
+    expect(f.chooseLayer(layers, { bandwidth: 600_000 })).toEqual({ layer: 1 });
+    expect(f.targetLayer).toBe(1);
+  });
+});
