@@ -29,6 +29,7 @@ function chatText(payload: unknown): string | undefined {
 export class Chat {
   readonly #room: Room;
   readonly #opts: ChatOptions;
+  readonly #abort = new AbortController();
 
   constructor(room: Room, opts: ChatOptions) {
     this.#room = room;
@@ -47,13 +48,21 @@ export class Chat {
       this.#render(msg);
       opts.onReceived(msg);
     });
-    opts.form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      const text = opts.input.value.trim();
-      if (!text) return;
-      opts.input.value = '';
-      void this.send(text);
-    });
+    opts.form.addEventListener(
+      'submit',
+      (ev) => {
+        ev.preventDefault();
+        const text = opts.input.value.trim();
+        if (!text) return;
+        opts.input.value = '';
+        void this.send(text);
+      },
+      { signal: this.#abort.signal },
+    );
+  }
+
+  destroy(): void {
+    this.#abort.abort();
   }
 
   async send(text: string): Promise<void> {

@@ -157,8 +157,10 @@ function wire(r: Room, roomName: string): void {
     lobby.hidden = false;
     call.hidden = true;
   });
+  const currentChat = chat;
   teardown = () => {
     controls.destroy();
+    currentChat.destroy();
     stage.clear();
     r.removeAllListeners();
     teardown = undefined;

@@ -113,7 +113,7 @@ describe('demo app, two users in a P2P room', () => {
     await close(alice, bob);
   }, 60_000);
 
-  it('renegotiates when a screen share is added, and shows the other leaving', async () => {
+  it('renegotiates when a screen share is added, shows the other leaving, and lets them join again', async () => {
     const [alice, bob] = await pair();
     await waitForFrames(bob, 'Alice');
 
@@ -141,6 +141,16 @@ describe('demo app, two users in a P2P room', () => {
     await alice.page.click('#btn-leave');
     await bob.page.waitForFunction(() => window.parley.events().some((e) => e.type === 'participantLeft' && e.detail === 'left'));
     expect(await bob.page.locator('.tile').count()).toBe(1);
+
+    // Back to the lobby, whose form is filled in: joining again works and the call resumes.
+    await alice.page.waitForSelector('#lobby:not([hidden])');
+    await alice.page.click('#join-button');
+    await alice.page.waitForFunction(() => window.parley.state() === 'connected');
+    await waitForFrames(bob, 'Alice');
+    await sendChat(alice, 'hello again');
+    await waitForChat(bob, 'hello again');
+    const failed = await alice.page.locator('.msg.failed').count();
+    expect(failed).toBe(0);
     await close(alice, bob);
   }, 60_000);
 });
