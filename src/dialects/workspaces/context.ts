@@ -1,5 +1,6 @@
 /** What every webRTCWorkspaces handler works with, and small helpers shared by the handlers. */
 import type { z } from 'zod';
+import type { AuthThrottle } from '../../auth/throttle.js';
 import type { Logger } from '../../observability/logger.js';
 import type { DialectDeps } from '../types.js';
 import { invalidRequest } from './alerts.js';
@@ -15,6 +16,10 @@ export interface WorkspacesApp {
   tokens: WorkspaceTokens;
   maxAttendees: number;
   turn: DialectDeps['turn'];
+  /** Slows down PIN guessing (wrong PINs per client address). */
+  throttle: AuthThrottle;
+  /** The client's address (X-Forwarded-For when server.trustProxy). */
+  addressOf(session: Session): string;
   logger: Logger;
 }
 

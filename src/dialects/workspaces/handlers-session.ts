@@ -14,6 +14,15 @@ function profile(id: string, given: AttendeeIn, fallback?: Attendee): Attendee {
   return { id, name: given?.name || fallback?.name || DEFAULTS.attendeeName, avatar: given?.avatar ?? fallback?.avatar ?? DEFAULTS.avatar };
 }
 
+/** A wrong PIN (or token) costs the guesser time; past the hard limit its connection is closed. */
+async function wrongPin(ctx: Ctx): Promise<'alert'> {
+  const delay = ctx.app.throttle.fail(ctx.app.addressOf(ctx.session), Date.now());
+  if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+  alert(ctx, ALERTS.wrongPin);
+  if (delay < 0) ctx.session.socket.disconnect(true);
+  return 'alert';
+}
+
 function full(ctx: Ctx): 'full' {
   ctx.session.socket.emit('full', {});
   return 'full';
@@ -51,7 +60,7 @@ export const attend: Handler = async (ctx, raw) => {
   const token = d.workspace?.token;
   if (!token) return alert(ctx, ALERTS.noWorkspaceToken);
   const id = typeof token === 'string' && token.length <= 4096 ? await ctx.app.tokens.verifyWorkspaceToken(token, d.workspace?.pin ?? '') : undefined;
-  if (!id) return alert(ctx, ALERTS.wrongPin);
+  if (!id) return wrongPin(ctx);
   const ws = ctx.app.dir.get(id);
   if (!ws) {
     ctx.session.socket.emit('destroyed', {});

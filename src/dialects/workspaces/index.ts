@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { AuthThrottle } from '../../auth/throttle.js';
 import type { DialectDeps, RunningDialect } from '../types.js';
 import type { WorkspacesApp } from './context.js';
 import { workspaceRecordSchema, type WorkspaceRecord } from './messages.js';
@@ -26,12 +27,22 @@ export async function startWorkspacesDialect(deps: DialectDeps): Promise<Running
   const dir = new WorkspaceDirectory(deps.store.collection<WorkspaceRecord>(WORKSPACES_COLLECTION, workspaceRecordSchema));
   const loaded = await dir.load();
   const metrics = createWorkspacesMetrics(deps.registry);
+  const throttle = new AuthThrottle(deps.config.auth.failuresPerMinute);
+  const sweeper = setInterval(() => throttle.sweep(Date.now()), 60_000);
+  sweeper.unref();
+  const trustProxy = deps.config.server.trustProxy;
   const app: WorkspacesApp = {
     dir,
     presence: new PresenceManager(deps.rooms, metrics, config.maxAttendees),
     tokens: new WorkspaceTokens(secret, salt),
     maxAttendees: config.maxAttendees,
     turn: deps.turn,
+    throttle,
+    addressOf: ({ socket }) => {
+      const forwarded = trustProxy ? socket.handshake.headers['x-forwarded-for'] : undefined;
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+      return first || socket.handshake.address;
+    },
     logger,
   };
   let listener;
@@ -40,6 +51,7 @@ export async function startWorkspacesDialect(deps: DialectDeps): Promise<Running
     const tls = tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
     listener = await listenWorkspaces(app, metrics, { port: config.port, host: deps.config.server.host, tls });
   } catch (err) {
+    clearInterval(sweeper);
     metrics.close();
     throw err;
   }
@@ -52,6 +64,7 @@ export async function startWorkspacesDialect(deps: DialectDeps): Promise<Running
     ports: { socketio: port },
     close: () =>
       (closing ??= (async () => {
+        clearInterval(sweeper);
         await stop();
         metrics.close();
       })()),

@@ -21,12 +21,21 @@ let h: InclubitHarness;
 const cleanup: Array<() => void> = [];
 
 beforeAll(async () => {
-  const config = loadConfig({
-    env: { PARLEY_TURN_PORT: '0', PARLEY_TURN_ALLOW_LOOPBACK_PEERS: 'true', PARLEY_TURN_RELAY_PORT_MIN: '40000', PARLEY_TURN_RELAY_PORT_MAX: '40999' },
-    overrides: { 'turn.listenIp': '127.0.0.1', 'turn.workers': '1' },
-  });
-  turn = createTurnService({ config: config.turn, secret: INCLUBIT_TURN_SECRET, logger: silentLogger(), registry: new Registry() });
-  await turn.start();
+  // TURN binds UDP and TCP on one port: pick a random one and retry when it is taken.
+  for (let attempt = 0; ; attempt++) {
+    const config = loadConfig({
+      env: { PARLEY_TURN_PORT: String(20000 + Math.floor(Math.random() * 20000)), PARLEY_TURN_ALLOW_LOOPBACK_PEERS: 'true', PARLEY_TURN_RELAY_PORT_MIN: '40000', PARLEY_TURN_RELAY_PORT_MAX: '44999' },
+      overrides: { 'turn.listenIp': '127.0.0.1', 'turn.workers': '1' },
+    });
+    turn = createTurnService({ config: config.turn, secret: INCLUBIT_TURN_SECRET, logger: silentLogger(), registry: new Registry() });
+    try {
+      await turn.start();
+      break;
+    } catch (err) {
+      await turn.close().catch(() => undefined);
+      if (attempt >= 5 || !String(err).includes('EADDRINUSE')) throw err;
+    }
+  }
   h = await startInclubit(createMemoryStore());
 });
 

@@ -34,8 +34,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startWorkspaces(store: Store, env: Record<string, string> = {}): Promise<Harness> {
-  const config = loadConfig({ env: { PARLEY_HOST: '127.0.0.1', PARLEY_WORKSPACES_PORT: '0', PARLEY_DIALECTS: 'workspaces', ...env } });
+export async function startWorkspaces(store: Store, env: Record<string, string> = {}, overrides: Record<string, unknown> = {}): Promise<Harness> {
+  const config = loadConfig({
+    env: { PARLEY_HOST: '127.0.0.1', PARLEY_WORKSPACES_PORT: '0', PARLEY_DIALECTS: 'workspaces', ...env },
+    overrides: { 'auth.failuresPerMinute': '10000', ...overrides },
+  });
   const events: RoomEvent[] = [];
   const rooms = new RoomService({
     defaults: { maxParticipants: 100, emptyTimeout: 300, autoCreate: false },

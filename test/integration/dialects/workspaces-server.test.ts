@@ -20,9 +20,20 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function start(): Promise<TestServer> {
+/** Starts the server; TURN binds UDP and TCP on one port, so pick a random one and retry when taken. */
+async function start(): Promise<TestServer> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startOn(20000 + Math.floor(Math.random() * 20000));
+    } catch (err) {
+      if (attempt >= 5 || !String(err).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+function startOn(turnPort: number): Promise<TestServer> {
   return startTestServer(
-    { 'dialects.workspaces.port': 0, 'dialects.inclubit.port': 0, 'dialects.inclubit.authPort': 0, 'turn.port': 0, 'turn.listenIp': '127.0.0.1', 'turn.workers': 1 },
+    { 'dialects.workspaces.port': 0, 'dialects.inclubit.port': 0, 'dialects.inclubit.authPort': 0, 'turn.port': turnPort, 'turn.listenIp': '127.0.0.1', 'turn.workers': 1 },
     {
       dataDir,
       env: {
