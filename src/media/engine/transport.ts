@@ -58,7 +58,7 @@ export interface OutgoingTrack {
   readonly ssrc: number;
   readonly rtx: { readonly ssrc: number; readonly payloadType: number } | undefined;
   readonly codec: CodecInfo | undefined;
-  /** Sends one RTP packet (canonical extension ids). The transport may modify `packet`. */
+  /** Sends one RTP packet (canonical extension ids). Never modifies `packet` (kept for NACKs). */
   sendRtp(packet: Buffer): void;
   stop(): void;
 }

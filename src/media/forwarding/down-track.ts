@@ -5,7 +5,7 @@
  * PLI/FIR turned into a keyframe request upstream, REMB fed to the estimator. Sinks are injected;
  * no sockets here. The shared incoming Buffer is never modified.
  */
-import { applyRewrite, parseRtpHeader, rtpPayload } from '../rtp/header.js';
+import { applyRewrite, parseRtpHeader, rtpPayload, type RtpHeader } from '../rtp/header.js';
 import { isKeyframe, type VideoCodec } from '../rtp/keyframe.js';
 import { buildSr, ntpFromUnixMs, type RtcpPacket } from '../rtp/rtcp.js';
 import { tsAdd } from '../rtp/sequence.js';
@@ -16,7 +16,10 @@ import type { LayerConstraints, LayerInfo } from './layer-selection.js';
 import { RetransmissionBuffer, type RetransmissionBufferOptions } from './retransmission-buffer.js';
 
 export interface DownTrackSinks {
-  /** Sends one RTP packet (owned by the callee from now on) to the subscriber. */
+  /**
+   * Sends one RTP packet to the subscriber. The callee must not modify it: the same Buffer is kept
+   * for NACK answers (a transport that rewrites packets in place copies first).
+   */
   sendRtp(packet: Buffer): void;
   /** Asks the publisher track for a keyframe of a layer (the fan-out throttles it). */
   requestKeyframe(layer: number): void;
@@ -26,7 +29,7 @@ export interface DownTrackSinks {
 
 export interface DownTrackOptions {
   readonly kind: TrackKind;
-  /** Video codec for keyframe detection; ignored for audio. */
+  /** Video codec for keyframe detection in writeRtp (writeParsed takes the flag); ignored for audio. */
   readonly codec?: VideoCodec;
   readonly ssrc: number;
   /** Payload type negotiated with the subscriber, when it differs from the publisher's. */
@@ -111,13 +114,21 @@ export class DownTrack {
       this.drops.count('malformed');
       return;
     }
-    const payload = rtpPayload(packet, header);
+    const keyframe = this.codec !== undefined && isKeyframe(this.codec, rtpPayload(packet, header));
+    this.writeParsed(packet, header, layer, keyframe);
+  }
+
+  /**
+   * Same, for a packet the fan-out already parsed once for all its subscribers. `packet` is shared
+   * and never modified: the rewrite goes to this down-track's own copy.
+   */
+  writeParsed(packet: Buffer, header: RtpHeader, layer: number, keyframe: boolean): void {
     const decision = this.forwarder.decide({
       layer,
       sequenceNumber: header.sequenceNumber,
       timestamp: header.timestamp,
       ssrc: header.ssrc,
-      keyframe: this.codec !== undefined && isKeyframe(this.codec, payload),
+      keyframe,
       paddingOnly: header.payloadLength === 0,
     });
     if (decision.requestKeyframe !== undefined) this.sinks.requestKeyframe(decision.requestKeyframe);
@@ -135,8 +146,7 @@ export class DownTrack {
     this.buffer.store(decision.sequenceNumber, copy);
     this.packetsSent++;
     this.bytesSent += copy.length;
-    // the transport may mutate what it sends: give it its own copy, keep ours for NACKs
-    this.sinks.sendRtp(Buffer.from(copy));
+    this.sinks.sendRtp(copy);
   }
 
   /** RTCP from the subscriber addressed to this track's SSRC. */

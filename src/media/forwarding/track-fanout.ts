@@ -4,12 +4,17 @@
  * per publisher track before a PLI reaches the publisher.
  */
 import type { Clock } from './clock.js';
+import { parseRtpHeader, rtpPayload } from '../rtp/header.js';
+import { isKeyframe, type VideoCodec } from '../rtp/keyframe.js';
 import type { DownTrack } from './down-track.js';
+import { DropCounters } from './drops.js';
 import { KeyframeThrottle } from './keyframe-throttle.js';
 import { LayerMonitor } from './layer-monitor.js';
 
 export interface TrackFanoutOptions {
   readonly clock: Clock;
+  /** Video codec of the published track, for keyframe detection; absent for audio. */
+  readonly codec?: VideoCodec;
   readonly keyframeIntervalMs?: number;
   /** Sends a PLI for the publisher's media SSRC. */
   readonly sendPli: (mediaSsrc: number) => void;
@@ -19,6 +24,9 @@ export class TrackFanout {
   readonly throttle: KeyframeThrottle;
   /** Per-layer bitrate and activity of the publisher's track. */
   readonly layers: LayerMonitor;
+  /** Publisher packets not fanned out at all (malformed). */
+  readonly drops = new DropCounters();
+  private readonly codec: VideoCodec | undefined;
   private readonly sendPli: (mediaSsrc: number) => void;
   private readonly downTracks = new Set<DownTrack>();
   /** Publisher SSRC last seen per layer (learnt from packets; set up front from SDP when known). */
@@ -32,6 +40,7 @@ export class TrackFanout {
       ...(opts.keyframeIntervalMs !== undefined ? { minIntervalMs: opts.keyframeIntervalMs } : {}),
     });
     this.sendPli = opts.sendPli;
+    this.codec = opts.codec;
     this.layers = new LayerMonitor({ clock: opts.clock });
   }
 
@@ -55,11 +64,17 @@ export class TrackFanout {
     return this.downTracks.size;
   }
 
-  /** A publisher packet; `ssrc` is the packet's SSRC (read by the caller once for all). */
-  writeRtp(packet: Buffer, layer: number, ssrc: number): void {
-    if (this.layerSsrc.get(layer) !== ssrc) this.setLayerSsrc(layer, ssrc);
+  /** A publisher packet of `layer`: parsed and classified once, then offered to every down-track. */
+  writeRtp(packet: Buffer, layer: number): void {
+    const header = parseRtpHeader(packet);
+    if (header === undefined) {
+      this.drops.count('malformed');
+      return;
+    }
+    if (this.layerSsrc.get(layer) !== header.ssrc) this.setLayerSsrc(layer, header.ssrc);
     this.layers.record(layer, packet.length);
-    for (const dt of this.downTracks) dt.writeRtp(packet, layer);
+    const keyframe = this.codec !== undefined && isKeyframe(this.codec, rtpPayload(packet, header));
+    for (const dt of this.downTracks) dt.writeParsed(packet, header, layer, keyframe);
   }
 
   requestKeyframe(layer: number): void {

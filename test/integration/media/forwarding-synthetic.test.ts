@@ -124,6 +124,7 @@ describe('forwarding core with a synthetic simulcast publisher', () => {
     const plis: number[] = [];
     const fanout = new TrackFanout({
       clock: clock.fn,
+      codec: 'vp8',
       keyframeIntervalMs: 300,
       sendPli: (ssrc) => {
         plis.push(ssrc);
@@ -137,7 +138,7 @@ describe('forwarding core with a synthetic simulcast publisher', () => {
     const run = (frames: number): void => {
       for (let f = 0; f < frames; f++) {
         clock.now += 33;
-        for (const [packet, layer, ssrc] of pub.nextFrame()) fanout.writeRtp(packet, layer, ssrc);
+        for (const [packet, layer] of pub.nextFrame()) fanout.writeRtp(packet, layer);
       }
     };
 

@@ -88,15 +88,13 @@ describe('werift loopback through the forwarding core', () => {
 
     const fanout = new TrackFanout({
       clock: monotonicClock,
+      codec: 'vp8',
       keyframeIntervalMs: 1000,
       sendPli: (mediaSsrc) => pubSide.sendRtcp(buildPli(1, mediaSsrc)),
     });
     const incoming = nextEvent<IncomingTrack>((cb) => pubSide.on('track', cb));
     pubSide.on('track', (track) => {
-      track.onRtp((packet) => {
-        const h = parseRtpHeader(packet);
-        if (h !== undefined) fanout.writeRtp(packet, 0, h.ssrc);
-      });
+      track.onRtp((packet) => fanout.writeRtp(packet, 0));
     });
 
     await pubSide.setRemoteDescription(await localOffer(publisher));

@@ -92,3 +92,33 @@ describe('DownTrack sender reports', () => {
     expect(sr?.type === 'sr' && sr.ntpSec).toBe(Date.UTC(2026, 0, 1) / 1000 + 2_208_988_800);
   });
 });
+
+describe('TrackFanout packet ownership', () => {
+  it('gives every subscriber its own rewritten Buffer and leaves the publisher packet intact', async () => {
+    const { TrackFanout } = await import('../../../src/media/forwarding/track-fanout.js');
+    const clock = new FakeClock();
+    const fanout = new TrackFanout({ clock: clock.fn, codec: 'vp8', sendPli: () => undefined });
+    const got: Buffer[][] = [[], []];
+    [0, 1].forEach((i) => {
+      const dt = new DownTrack({
+        kind: 'video',
+        ssrc: 500 + i,
+        clockRate: 90000,
+        clock: clock.fn,
+        sinks: { sendRtp: (p) => got[i]?.push(p), requestKeyframe: (l) => fanout.requestKeyframe(l) },
+      });
+      fanout.add(dt);
+      dt.start();
+    });
+    const original = vp8Packet({ ssrc: 7, seq: 1, ts: 0, keyframe: true });
+    const before = Buffer.from(original);
+    fanout.writeRtp(original, 0);
+    fanout.writeRtp(Buffer.from([0]), 0);
+    expect(original).toEqual(before);
+    const [a, b] = [got[0]?.[0], got[1]?.[0]];
+    expect(a).toBeDefined();
+    expect(a === b || a?.buffer === b?.buffer && a?.byteOffset === b?.byteOffset).toBe(false);
+    expect([a, b].map((p) => parseRtpHeader(p ?? Buffer.alloc(0))?.ssrc)).toEqual([500, 501]);
+    expect(fanout.drops.get('malformed')).toBe(1);
+  });
+});

@@ -30,7 +30,7 @@ describe('TrackFanout keyframe fan-in', () => {
   it('many subscribers asking at once produce one PLI per layer SSRC per interval', () => {
     const clock = new FakeClock();
     const plis: number[] = [];
-    const fanout = new TrackFanout({ clock: clock.fn, keyframeIntervalMs: 500, sendPli: (ssrc) => plis.push(ssrc) });
+    const fanout = new TrackFanout({ clock: clock.fn, codec: 'vp8', keyframeIntervalMs: 500, sendPli: (ssrc) => plis.push(ssrc) });
     fanout.setLayerSsrc(0, 0x10);
     const downs = Array.from({ length: 50 }, (_, i) => {
       const dt = new DownTrack({
@@ -46,7 +46,7 @@ describe('TrackFanout keyframe fan-in', () => {
     downs.forEach((d) => d.start());
     expect(plis).toEqual([0x10]);
     // subscribers' own PLIs once they receive video
-    fanout.writeRtp(vp8Packet({ ssrc: 0x10, seq: 1, ts: 0, keyframe: true }), 0, 0x10);
+    fanout.writeRtp(vp8Packet({ ssrc: 0x10, seq: 1, ts: 0, keyframe: true }), 0);
     downs.forEach((d) => d.handleRtcp({ type: 'pli', senderSsrc: 1, mediaSsrc: d.ssrc }));
     expect(plis).toEqual([0x10]);
     clock.advance(500);
@@ -58,10 +58,10 @@ describe('TrackFanout keyframe fan-in', () => {
   it('holds a request for a layer whose SSRC is not known yet and sends it when it appears', () => {
     const clock = new FakeClock();
     const plis: number[] = [];
-    const fanout = new TrackFanout({ clock: clock.fn, sendPli: (ssrc) => plis.push(ssrc) });
+    const fanout = new TrackFanout({ clock: clock.fn, codec: 'vp8', sendPli: (ssrc) => plis.push(ssrc) });
     fanout.requestKeyframe(2);
     expect(plis).toEqual([]);
-    fanout.writeRtp(vp8Packet({ ssrc: 0x30, seq: 1, ts: 0 }), 2, 0x30);
+    fanout.writeRtp(vp8Packet({ ssrc: 0x30, seq: 1, ts: 0 }), 2);
     expect(plis).toEqual([0x30]);
   });
 });
