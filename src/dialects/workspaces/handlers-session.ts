@@ -39,8 +39,10 @@ export const create: Handler = async (ctx, raw) => {
   const d = parse(ctx, 'create', createSchema, raw);
   if (!d) return 'invalid';
   const { dir, tokens } = ctx.app;
-  const id = dir.claim(isEntityId(d.workspace?.id) ? d.workspace?.id : undefined);
-  const owner = profile(isEntityId(d.attendee?.id) ? (d.attendee?.id ?? newEntityId()) : newEntityId(), d.attendee);
+  const wantedId = d.workspace?.id;
+  const id = dir.claim(isEntityId(wantedId) ? wantedId : undefined);
+  const wantedOwner = d.attendee?.id;
+  const owner = profile(isEntityId(wantedOwner) ? wantedOwner : newEntityId(), d.attendee);
   try {
     const [token, accessToken] = await Promise.all([tokens.workspaceToken(id, d.workspace?.pin ?? ''), tokens.accessToken(id, owner.id, owner.id)]);
     const record = { id, name: d.workspace?.name || DEFAULTS.workspaceName, avatar: d.workspace?.avatar ?? DEFAULTS.avatar, owner: owner.id, created: Date.now(), token, ownerAttendee: owner };
