@@ -12,3 +12,4 @@ export * from './down-track.js';
 export * from './track-fanout.js';
 export * from './simulcast.js';
 export * from './layer-monitor.js';
+export * from './rtcp-router.js';

@@ -12,8 +12,8 @@ import {
   type RtpPacket,
 } from 'werift';
 import { WeriftTransport, parleyCodecs, parleyHeaderExtensions, type IncomingTrack, type MediaTransport } from '../../../src/media/engine/index.js';
-import { DownTrack, TrackFanout, monotonicClock } from '../../../src/media/forwarding/index.js';
-import { buildPli, buildRtpPacket, parseRtcp, parseRtpHeader, rtpPayload } from '../../../src/media/rtp/index.js';
+import { DownTrack, SubscriberRtcpRouter, TrackFanout, monotonicClock } from '../../../src/media/forwarding/index.js';
+import { buildPli, buildRtpPacket, parseRtpHeader, rtpPayload } from '../../../src/media/rtp/index.js';
 
 function waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -135,11 +135,9 @@ describe('werift loopback through the forwarding core', () => {
       clock: monotonicClock,
       sinks: { sendRtp: (p) => out.sendRtp(p), requestKeyframe: (layer) => fanout.requestKeyframe(layer) },
     });
-    subSide.on('rtcp', (buf) => {
-      for (const p of parseRtcp(buf) ?? []) {
-        if ((p.type === 'nack' || p.type === 'pli') && p.mediaSsrc === downTrack.ssrc) downTrack.handleRtcp(p);
-      }
-    });
+    const router = new SubscriberRtcpRouter();
+    router.add(downTrack);
+    subSide.on('rtcp', (buf) => router.route(buf));
     fanout.add(downTrack);
     downTrack.start();
 
