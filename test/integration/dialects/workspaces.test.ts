@@ -141,6 +141,16 @@ describe('webRTCWorkspaces: create and tokens', () => {
     expect(granted.workspace).toMatchObject({ name: 'First', owner: created.attendee.id });
   });
 
+  it('a create naming a free id brings a workspace back: its old tokens verify again', async () => {
+    const { owner, created } = await createWorkspace({ pin: '55' });
+    await owner.request('destroy', auth(created.workspace, created.attendee, created.accessToken), 'destroyed');
+    const again = await owner.request<Created>('create', { workspace: { id: created.workspace.id, name: 'Back', pin: '55' }, attendee: { id: created.attendee.id, name: 'Olga' } }, 'created');
+    expect(again.workspace.id).toBe(created.workspace.id);
+    const { granted } = await attend(created.workspace.token, 'Old link', '55');
+    expect(granted.workspace).toMatchObject({ id: created.workspace.id, name: 'Back' });
+    expect(await owner.request('attendees', auth(created.workspace, created.attendee, created.accessToken), 'attendees')).toBeTruthy();
+  });
+
   it('accepts tokens minted by the original server (jsonwebtoken + native bcrypt $2b$)', async () => {
     const { created } = await createWorkspace({ pin: '4321' });
     const hash = await bcrypt.hash(`${created.workspace.id}:4321:${SALT}`, 10);
