@@ -11,6 +11,8 @@ type StoredListener = (...args: never) => void;
 
 export class TypedEmitter<E extends EventMap> {
   readonly #listeners = new Map<keyof E, Set<StoredListener>>();
+  /** `once` listeners -> their wrappers, so `off(listener)` removes a pending `once` too. */
+  readonly #onceWrappers = new WeakMap<StoredListener, StoredListener>();
 
   on<K extends keyof E>(event: K, listener: Listener<E[K]>): this {
     let set = this.#listeners.get(event);
@@ -24,14 +26,21 @@ export class TypedEmitter<E extends EventMap> {
 
   once<K extends keyof E>(event: K, listener: Listener<E[K]>): this {
     const wrapped: Listener<E[K]> = (...args) => {
-      this.off(event, wrapped);
+      this.off(event, listener);
       listener(...args);
     };
+    this.#onceWrappers.set(listener, wrapped);
     return this.on(event, wrapped);
   }
 
   off<K extends keyof E>(event: K, listener: Listener<E[K]>): this {
-    this.#listeners.get(event)?.delete(listener);
+    const set = this.#listeners.get(event);
+    set?.delete(listener);
+    const wrapped = this.#onceWrappers.get(listener);
+    if (wrapped) {
+      set?.delete(wrapped);
+      this.#onceWrappers.delete(listener);
+    }
     return this;
   }
 

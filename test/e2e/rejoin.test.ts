@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describe as snapshot, launchBrowser, openDemo, sendChat, startParley, waitForChat, waitForFrames, type DemoPage, type ParleyFixture } from '../helpers/browser.js';
+import { launchBrowser, snapshotOf, openDemo, sendChat, startParley, waitForChat, waitForFrames, type DemoPage, type ParleyFixture } from '../helpers/browser.js';
 
 let server: ParleyFixture;
 let browser: Browser;
@@ -54,7 +54,7 @@ describe('demo app, rejoining after the resume grace', () => {
     await bob.page
       .waitForFunction((sid) => Object.values(window.parley.stats()).some((s) => s.sid === sid && s.framesDecoded > 0), newSid, { timeout: 30_000 })
       .catch(async (err: unknown) => {
-        throw new Error(`Bob does not decode the rejoined Alice: bob=${await snapshot(bob)} alice=${await snapshot(alice)}`, { cause: err });
+        throw new Error(`Bob does not decode the rejoined Alice: bob=${await snapshotOf(bob)} alice=${await snapshotOf(alice)}`, { cause: err });
       });
     await waitForFrames(alice, 'Bob');
     await sendChat(alice, 'back again');

@@ -107,12 +107,12 @@ export async function waitForFrames(on: DemoPage, fromName: string, moreThan = 0
       { timeout, polling: 250 },
     );
   } catch (err) {
-    throw new Error(`${on.name} did not decode more than ${moreThan} frames from ${fromName}: ${await describe(on)}`, { cause: err });
+    throw new Error(`${on.name} did not decode more than ${moreThan} frames from ${fromName}: ${await snapshotOf(on)}`, { cause: err });
   }
 }
 
 /** What the page knows, for failure messages. */
-export async function describe(on: DemoPage): Promise<string> {
+export async function snapshotOf(on: DemoPage): Promise<string> {
   const snapshot = await on.page
     .evaluate(() => ({ debug: window.parley.debug(), stats: window.parley.stats(), events: window.parley.events() }))
     .catch((err: unknown) => String(err));
@@ -132,6 +132,6 @@ export async function waitForChat(on: DemoPage, text: string, timeout = 15_000):
     await on.page.waitForFunction((t) => window.parley.messages().some((m) => m.text === t), text, { timeout, polling: 100 });
   } catch (err) {
     const got = await on.page.evaluate(() => window.parley.messages().map((m) => m.text)).catch(() => []);
-    throw new Error(`${on.name} did not receive "${text}" (got ${JSON.stringify(got)}): ${await describe(on)}`, { cause: err });
+    throw new Error(`${on.name} did not receive "${text}" (got ${JSON.stringify(got)}): ${await snapshotOf(on)}`, { cause: err });
   }
 }
