@@ -101,25 +101,28 @@ class EmbeddedTurn implements TurnService {
     const advertisedIp = advertisedAddress(c);
     const nWorkers = c.workers > 0 ? c.workers : os.availableParallelism() > 1 ? os.availableParallelism() : 0;
 
-    // UDP listener first: its port (maybe ephemeral) is also the TCP port
-    const udp = dgram.createSocket({ type: c.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-    this.udp = udp;
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(c.port, c.listenIp, () => {
-        udp.off('error', reject);
-        resolve();
-      });
-    });
-    udp.on('error', (err) => this.log.warn({ err }, 'turn udp socket error'));
-    const udpPort = udp.address().port;
-
-    this.streams = new StreamConnections({
+    // UDP and TCP share one port; with port 0 pick one that is free for both
+    const streams = new StreamConnections({
       onFrame: (f, src) => this.shard?.fromClient(f, src),
       onClose: (src) => this.shard?.clientClosed(src),
       onDrop: (reason) => this.shard?.core.stats.drop(reason),
     });
-    const streams = this.streams;
+    this.streams = streams;
+    let udp: dgram.Socket | undefined;
+    for (let attempt = 0; !udp; attempt++) {
+      const u = await bindListener(c.listenIp, c.port);
+      try {
+        this.servers.push(await listenTcp(c.listenIp, u.address().port, (s) => streams.accept(s, 'tcp')));
+        udp = u;
+      } catch (err) {
+        u.close();
+        if (c.port !== 0 || attempt >= 20) throw err;
+      }
+    }
+    this.udp = udp;
+    udp.on('error', (err) => this.log.warn({ err }, 'turn udp socket error'));
+    const udpPort = udp.address().port;
+
     this.shard = new Shard({
       core: { ...core, quota: new SharedQuota(quotaBuffer, c.maxAllocationsPerUser, c.maxAllocations), nonceKey },
       range,
@@ -133,7 +136,6 @@ class EmbeddedTurn implements TurnService {
     });
     const shard = this.shard;
 
-    this.servers.push(await listenTcp(c.listenIp, udpPort, (s) => streams.accept(s, 'tcp')));
     this.ports = { udp: udpPort, tcp: udpPort };
     if (this.opts.tls) {
       const tls = await listenTls(c.listenIp, c.tlsPort, readFileSync(this.opts.tls.cert), readFileSync(this.opts.tls.key), (s) => streams.accept(s, 'tls'));
@@ -217,6 +219,17 @@ class EmbeddedTurn implements TurnService {
     await new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve()));
     this.udp = undefined;
   }
+}
+
+function bindListener(ip: string, port: number): Promise<dgram.Socket> {
+  const udp = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  return new Promise((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(port, ip, () => {
+      udp.off('error', reject);
+      resolve(udp);
+    });
+  });
 }
 
 function hashKey(ip: string, port: number): number {
