@@ -25,6 +25,9 @@ let room: Room | undefined;
 let chat: Chat | undefined;
 let teardown: (() => void) | undefined;
 const log = new AutomationLog();
+const params = new URLSearchParams(location.search);
+/** `?token=JWT` (and optionally `&url=wss://…`) joins with a token from elsewhere, for servers with API keys. */
+const presetToken = params.get('token') ?? undefined;
 
 installAutomation(
   () => room,
@@ -83,14 +86,18 @@ async function join(roomName: string, name: string, media: { camera: boolean; mi
   joinButton.disabled = true;
   joinError.hidden = true;
   try {
-    const { token, url, identity } = await fetchDevToken(roomName, name, identityFor(roomName));
+    const { token, url, identity } = presetToken
+      ? { token: presetToken, url: params.get('url') ?? location.origin, identity: undefined }
+      : await fetchDevToken(roomName, name, identityFor(roomName));
     if (identity) sessionStorage.setItem(`parley.identity.${roomName}`, identity);
     const r = new Room();
     room = r;
     wire(r, roomName);
     await r.connect(url, token);
     localStorage.setItem('parley.name', name);
-    history.replaceState(null, '', `/?room=${encodeURIComponent(roomName)}`);
+    byId('room-name').textContent = r.name || roomName;
+    if (!presetToken) history.replaceState(null, '', `/?room=${encodeURIComponent(roomName)}`);
+    else if (name && name !== r.localParticipant.name) await r.setName(name).catch(() => undefined);
     lobby.hidden = true;
     call.hidden = false;
     updateCount(r);
@@ -177,7 +184,6 @@ function copyInvite(): void {
 }
 
 function boot(): void {
-  const params = new URLSearchParams(location.search);
   roomInput.value = params.get('room') ?? '';
   nameInput.value = params.get('name') ?? localStorage.getItem('parley.name') ?? '';
   byId('copy-link').replaceChildren(svg(icons.link), h('span', {}, 'Invite'));
@@ -193,7 +199,7 @@ function boot(): void {
   if (!roomInput.value) roomInput.value = `room-${Math.random().toString(36).slice(2, 7)}`;
   (nameInput.value ? roomInput : nameInput).focus();
   const autojoin = params.get('autojoin');
-  if ((autojoin === '1' || autojoin === 'true') && params.get('room') && nameInput.value) {
+  if ((autojoin === '1' || autojoin === 'true') && (params.get('room') || presetToken) && nameInput.value) {
     void join(roomInput.value.trim(), nameInput.value.trim(), { camera: true, microphone: true });
   }
 }
