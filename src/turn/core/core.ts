@@ -154,7 +154,7 @@ export class TurnCore {
       data.copy(msg, 4);
       if (padded > data.length) msg.fill(0, 4 + data.length);
     } else {
-      const tid = randomBytes(12);
+      const tid = this.indicationTid();
       msg = encode(Method.Data, Class.Indication, tid, [
         { type: Attr.XorPeerAddress, value: encodeXorAddress(peer, tid) },
         { type: Attr.Data, value: data },
@@ -542,6 +542,15 @@ export class TurnCore {
     if (a.budget < bytes) return false;
     a.budget -= bytes;
     return true;
+  }
+
+  /** Transaction ids of Data indications: a random prefix and a counter (no RNG call per packet). */
+  private readonly tidBase = randomBytes(12);
+  private tidCounter = 0;
+  private indicationTid(): Buffer {
+    const tid = Buffer.from(this.tidBase);
+    tid.writeUInt32BE((this.tidCounter = (this.tidCounter + 1) >>> 0), 8);
+    return tid;
   }
 
   private dropped(reason: string): undefined {
