@@ -2,7 +2,8 @@
  * What the benchmark reads from /proc: CPU time and memory of one process, and how busy the whole
  * machine was (the load generator and other people's work share the same cores).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 /** Kernel clock ticks per second (`getconf CLK_TCK`); 100 on every Linux we run on. */
 const TICKS_PER_SECOND = 100;
@@ -45,4 +46,20 @@ export function loadAverage(): string {
 export function cpuModel(): string {
   const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
   return m?.[1]?.trim() ?? 'unknown CPU';
+}
+
+/**
+ * Sets the nice value of every thread of `pid` (on Linux, priority is per thread) and of its
+ * scheduler autogroup: with autogroups on, the kernel first shares the CPU between sessions, so a
+ * thread's own nice value only counts within its session.
+ */
+export function renice(pid: number, niceness: number): void {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), niceness);
+  if (existsSync(`/proc/${pid}/autogroup`)) writeFileSync(`/proc/${pid}/autogroup`, String(niceness));
+}
+
+/** The nice value of `pid`'s autogroup (0 when autogroups are off). */
+export function autogroupNice(pid: number): number {
+  if (!existsSync(`/proc/${pid}/autogroup`)) return 0;
+  return Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1] ?? 0);
 }

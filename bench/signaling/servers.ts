@@ -1,5 +1,7 @@
 /**
- * Starts the server under test as its own process, so /proc/<pid>/stat measures it alone:
+ * Starts the server under test as its own process, so /proc/<pid>/stat measures it alone, in its
+ * own session: Linux schedules sessions (autogroups) fairly against each other first, so the server
+ * does not have to share one slice of the machine with the load generator.
  * Parley from dist/ (`node dist/cli.js start`, API key configured, TURN off) or the socket.io
  * baseline (compiled beside the generator).
  */
@@ -52,7 +54,15 @@ async function waitHealthy(origin: string, child: ChildProcess, path: string): P
   throw new Error(`server at ${origin} did not become ready`);
 }
 
+/** Detached servers outlive a crashed orchestrator unless killed on the way out. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return () =>
     new Promise<void>((resolve) => {
       const done = () => {
@@ -78,6 +88,7 @@ export async function startServer(target: Target, opts: StartOptions): Promise<S
     const args = [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), join(opts.repoRoot, 'dist', 'cli.js'), 'start'];
     const child = spawn(process.execPath, args, {
       cwd: opts.repoRoot,
+      detached: true,
       stdio: ['ignore', 'inherit', 'pipe'],
       env: {
         ...process.env,
@@ -103,6 +114,7 @@ export async function startServer(target: Target, opts: StartOptions): Promise<S
   }
   const child = spawn(process.execPath, [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), opts.baselineScript], {
     cwd: opts.repoRoot,
+    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
   });
