@@ -39,23 +39,34 @@ export function buildClient(): void {
 export interface ParleyFixture {
   /** Base HTTP URL, e.g. http://127.0.0.1:41234 */
   url: string;
+  /** Mints a join token for `room` (publish, subscribe, data) with the server's primary key. */
+  token(room: string, identity: string, name: string): Promise<string>;
   close(): Promise<void>;
 }
 
 /**
- * Starts the whole server in development mode (no API keys) on 127.0.0.1, port 0. The embedded
- * TURN server is off unless overridden (its fixed ports would clash between parallel runs).
+ * Starts the whole server on 127.0.0.1, port 0; in development mode (no API keys) unless `env`
+ * configures some. The embedded TURN server is off unless overridden (its fixed ports would clash
+ * between parallel runs).
  */
-export async function startParley(overrides: Record<string, unknown> = {}): Promise<ParleyFixture> {
+export async function startParley(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<ParleyFixture> {
   buildClient();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const { startServer } = await import('../../src/server.js');
+  const { createToken } = await import('../../src/auth/tokens.js');
   const server = await startServer({
-    env: {},
+    env,
     overrides: { 'server.port': 0, 'server.host': '127.0.0.1', dataDir, 'log.level': 'error', 'turn.enabled': false, ...overrides },
   });
   return {
     url: server.url,
+    token: (room, identity, name) =>
+      createToken(server.keys.primary, {
+        identity,
+        name,
+        grants: { room, roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true },
+        ttlSeconds: 600,
+      }),
     close: async () => {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
