@@ -74,7 +74,7 @@ export class Tile {
     if (this.#opts.isLocal || track === this.#audioTrack) return;
     this.#audioTrack = track;
     this.#audio.srcObject = track ? new MediaStream([track]) : null;
-    if (track) this.#audio.play().catch(() => undefined);
+    if (track) this.#audio.play().catch(() => audioBlocked(this.#audio));
   }
 
   /** undefined: no microphone published. */
@@ -98,4 +98,22 @@ export class Tile {
     this.#audio.srcObject = null;
     this.el.remove();
   }
+}
+
+/**
+ * Browsers refuse to play sound before the user interacted with the page (e.g. after an autojoin
+ * link): remember the elements and offer a button that plays them all.
+ */
+const blocked = new Set<HTMLAudioElement>();
+
+function audioBlocked(audio: HTMLAudioElement): void {
+  blocked.add(audio);
+  if (document.getElementById('unmute-audio')) return;
+  const button = h('button', { id: 'unmute-audio', class: 'unmute-audio', type: 'button' }, 'Click to hear the others');
+  button.addEventListener('click', () => {
+    for (const el of blocked) el.play().catch(() => undefined);
+    blocked.clear();
+    button.remove();
+  });
+  document.body.append(button);
 }
