@@ -5,33 +5,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import { addrKey, type TransportAddress } from '../stun/address.js';
-import { decodeChannel, decodeXorAddress, encodeChannel, encodeXorAddress, readU32, u32 } from '../stun/attributes.js';
+import { decodeChannel, decodeXorAddress, encodeXorAddress, readU32, u32 } from '../stun/attributes.js';
 import { Attr, Class, KNOWN_REQUIRED, Method, Transport } from '../stun/constants.js';
-import { checkIntegrity, encode, getAttr, looksLikeStun, parse, type OutAttr, type StunMessage } from '../stun/message.js';
+import { encode, getAttr, looksLikeStun, parse, type OutAttr, type StunMessage } from '../stun/message.js';
 import { Allocation, type TcpConnection } from './allocation.js';
-import { Credentials, FailureLimiter, Nonces } from './auth.js';
+import { Authenticator, type Authed } from './authenticate.js';
 import { PeerPolicy } from './policy.js';
-import { failure, success, textAttr, unknownAttrs, type ReplyContext } from './reply.js';
+import { failure, success, unknownAttrs, type ReplyContext } from './reply.js';
 import { TurnStats } from './stats.js';
+import { clampLifetime, methodName, type RequestMethod } from './methods.js';
 import { Lifetime, type Action, type CoreOptions, type RelayResult, type Source } from './types.js';
 
-interface Authed {
-  username: string;
-  key: Buffer;
-  quotaUser: string;
-}
-
 type Handler = (req: StunMessage, src: Source, now: number, out: Action[]) => void;
-type RequestMethod = 'Binding' | 'Allocate' | 'Refresh' | 'CreatePermission' | 'ChannelBind' | 'Connect' | 'ConnectionBind';
 
 const MIN_CHANNEL = 0x4000;
 const MAX_CHANNEL = 0x7fff; // RFC 5766 range; RFC 8656 narrowed it to 0x4FFF but clients still use 0x5000+
 
 export class TurnCore {
   readonly stats = new TurnStats();
-  private readonly creds: Credentials;
-  private readonly nonces: Nonces;
-  private readonly limiter = new FailureLimiter();
+  private readonly auth: Authenticator;
   private readonly policy: PeerPolicy;
   private readonly ctx: ReplyContext;
   private readonly bySource = new Map<string, Allocation>();
@@ -51,10 +43,9 @@ export class TurnCore {
   } satisfies Record<RequestMethod, Handler>;
 
   constructor(private readonly opts: CoreOptions) {
-    this.creds = new Credentials({ realm: opts.realm, users: opts.users, secret: opts.secret });
-    this.nonces = new Nonces(opts.nonceLifetimeMs ?? 600_000, opts.nonceKey);
     this.policy = new PeerPolicy(opts);
     this.ctx = { software: opts.software ? Buffer.from(opts.software) : undefined };
+    this.auth = new Authenticator(opts, this.ctx, this.stats);
     this.nextAlloc = opts.allocIdBase ?? 1;
   }
 
@@ -244,39 +235,8 @@ export class TurnCore {
     out.push({ kind: 'send', to: src, data: success(this.ctx, req, [{ type: Attr.XorMappedAddress, value: encodeXorAddress(src.address, req.tid) }]) });
   }
 
-  // ---------------------------------------------------------------- authentication (RFC 8489 §9.2.4)
-
   private authenticate(req: StunMessage, src: Source, now: number, out: Action[]): Authed | undefined {
-    const realmAttrs = (): OutAttr[] => [
-      textAttr(Attr.Realm, this.creds.realm),
-      textAttr(Attr.Nonce, this.nonces.issue(src.address.ip, now)),
-    ];
-    if (req.integrityAt < 0) {
-      out.push({ kind: 'send', to: src, data: failure(this.ctx, req, 401, realmAttrs()) });
-      return undefined;
-    }
-    const user = getAttr(req, Attr.Username);
-    const realm = getAttr(req, Attr.Realm);
-    const nonce = getAttr(req, Attr.Nonce);
-    if (!user || !realm || !nonce) {
-      out.push({ kind: 'send', to: src, data: failure(this.ctx, req, 400) });
-      return undefined;
-    }
-    if (this.nonces.check(nonce.toString('latin1'), src.address.ip, now) !== 'ok') {
-      out.push({ kind: 'send', to: src, data: failure(this.ctx, req, 438, realmAttrs()) });
-      return undefined;
-    }
-    const username = user.toString('utf8');
-    const found = realm.toString('utf8') === this.creds.realm ? this.creds.lookup(username, now) : ({ ok: false, reason: 'wrong_realm' } as const);
-    const fail = (reason: string): undefined => {
-      TurnStats.bump(this.stats.authFailures, reason);
-      if (this.limiter.allow(src.address.ip, now)) out.push({ kind: 'send', to: src, data: failure(this.ctx, req, 401, realmAttrs()) });
-      else this.stats.drop('auth_rate_limited');
-      return undefined;
-    };
-    if (!found.ok) return fail(found.reason);
-    if (!checkIntegrity(req, found.key)) return fail('bad_integrity');
-    return { username, key: found.key, quotaUser: found.quotaUser };
+    return this.auth.authenticate(req, src, now, out);
   }
 
   /** Authenticate a request that must belong to the existing allocation of its 5-tuple. */
@@ -556,23 +516,5 @@ export class TurnCore {
   private dropped(reason: string): undefined {
     this.stats.drop(reason);
     return undefined;
-  }
-}
-
-function clampLifetime(requested: number | undefined): number {
-  if (requested === undefined) return Lifetime.allocationDefault;
-  return Math.min(Math.max(requested, Lifetime.allocationDefault), Lifetime.allocationMax);
-}
-
-function methodName(m: number): RequestMethod | undefined {
-  switch (m) {
-    case Method.Binding: return 'Binding';
-    case Method.Allocate: return 'Allocate';
-    case Method.Refresh: return 'Refresh';
-    case Method.CreatePermission: return 'CreatePermission';
-    case Method.ChannelBind: return 'ChannelBind';
-    case Method.Connect: return 'Connect';
-    case Method.ConnectionBind: return 'ConnectionBind';
-    default: return undefined;
   }
 }
