@@ -49,6 +49,7 @@ export class SignalConnection extends TypedEmitter<SignalConnectionEvents> {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #lastInbound = Date.now();
+  #lastTick = Date.now();
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   /** Round-trip time of the last keepalive, in ms. */
@@ -180,7 +181,12 @@ export class SignalConnection extends TypedEmitter<SignalConnectionEvents> {
   }
 
   #keepalive(): void {
-    if (Date.now() - this.#lastInbound > this.#opts.deadAfterMs) {
+    const now = Date.now();
+    // Judge only when this timer has been running on time: background tabs throttle timers to
+    // about once a minute, and silence after a late tick says nothing about the socket.
+    const onTime = now - this.#lastTick < 2 * this.#opts.pingIntervalMs;
+    this.#lastTick = now;
+    if (onTime && now - this.#lastInbound > this.#opts.deadAfterMs) {
       this.#ws.close(4000, 'keepalive timeout');
       this.#finish({ code: 4000, reason: 'keepalive timeout', local: false });
       return;
