@@ -44,6 +44,7 @@ export interface IncomingTrack {
   readonly mid: string | undefined;
   /** Simulcast rid (q/h/f or what the publisher named them); undefined without simulcast. */
   readonly rid: string | undefined;
+  /** 0 until the first packet has been delivered when the track was announced by rid only. */
   readonly ssrc: number;
   readonly codec: CodecInfo;
   /** Each call receives a Buffer owned by the handler (never shared with other handlers). */

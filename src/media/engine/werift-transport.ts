@@ -188,8 +188,8 @@ class WeriftIncomingTrack implements IncomingTrack {
   readonly kind: MediaKind;
   readonly mid: string | undefined;
   readonly rid: string | undefined;
-  readonly ssrc: number;
   readonly codec: CodecInfo;
+  private learnedSsrc = 0;
 
   constructor(
     private readonly transport: WeriftTransport,
@@ -200,12 +200,17 @@ class WeriftIncomingTrack implements IncomingTrack {
     this.kind = transceiver.kind === 'audio' ? 'audio' : 'video';
     this.mid = transceiver.mid ?? undefined;
     this.rid = track.rid;
-    this.ssrc = track.ssrc ?? 0;
     this.codec = codecInfo(track.codec ?? transceiver.codecs[0]) ?? { mimeType: 'unknown', clockRate: 90000, payloadType: 0 };
+  }
+
+  /** werift does not set the SSRC of a rid track: it is learnt from the packets seen. */
+  get ssrc(): number {
+    return this.track.ssrc ?? this.learnedSsrc;
   }
 
   onRtp(handler: (packet: Buffer) => void): () => void {
     const sub = this.track.onReceiveRtp.subscribe((rtp) => {
+      this.learnedSsrc = rtp.header.ssrc;
       const idToUri = this.transport.extensionIds();
       const copy = rtp.clone();
       copy.header.extensions = toCanonical(rtp.header.extensions, idToUri);

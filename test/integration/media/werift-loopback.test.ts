@@ -11,46 +11,10 @@ import {
   type RTCRtpTransceiver,
   type RtpPacket,
 } from 'werift';
-import { WeriftTransport, parleyCodecs, parleyHeaderExtensions, type IncomingTrack, type MediaTransport } from '../../../src/media/engine/index.js';
+import { WeriftTransport, parleyCodecs, parleyHeaderExtensions, type IncomingTrack } from '../../../src/media/engine/index.js';
 import { DownTrack, SubscriberRtcpRouter, TrackFanout, monotonicClock } from '../../../src/media/forwarding/index.js';
 import { buildPli, buildRtpPacket, parseRtpHeader, rtpPayload } from '../../../src/media/rtp/index.js';
-
-function waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (predicate()) {
-        clearInterval(timer);
-        resolve();
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 10);
-  });
-}
-
-function nextEvent<T>(subscribe: (cb: (v: T) => void) => void): Promise<T> {
-  return new Promise((resolve) => subscribe(resolve));
-}
-
-/** ICE candidates both ways between a raw werift peer and a MediaTransport. */
-function trickle(peer: RTCPeerConnection, transport: MediaTransport): void {
-  peer.onIceCandidate.subscribe((c) => {
-    if (c?.candidate) void transport.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? '0', sdpMLineIndex: c.sdpMLineIndex ?? 0 });
-  });
-  transport.on('candidate', (c) => void peer.addIceCandidate({ ...c }));
-}
-
-async function localOffer(pc: RTCPeerConnection): Promise<{ type: 'offer'; sdp: string }> {
-  await pc.setLocalDescription(await pc.createOffer());
-  return { type: 'offer', sdp: pc.localDescription?.sdp ?? '' };
-}
-
-async function localAnswer(pc: RTCPeerConnection): Promise<{ type: 'answer'; sdp: string }> {
-  await pc.setLocalDescription(await pc.createAnswer());
-  return { type: 'answer', sdp: pc.localDescription?.sdp ?? '' };
-}
+import { localAnswer, localOffer, nextEvent, trickle, waitFor } from './werift-helpers.js';
 
 function vp8Frame(seq: number, ts: number, keyframe: boolean): Buffer {
   return buildRtpPacket({
