@@ -13,3 +13,4 @@ export * from './track-fanout.js';
 export * from './simulcast.js';
 export * from './layer-monitor.js';
 export * from './rtcp-router.js';
+export * from './publisher-remb.js';
