@@ -222,7 +222,7 @@ class EmbeddedTurn implements TurnService {
 }
 
 function bindListener(ip: string, port: number): Promise<dgram.Socket> {
-  const udp = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  const udp = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
   return new Promise((resolve, reject) => {
     udp.once('error', reject);
     udp.bind(port, ip, () => {

@@ -17,7 +17,7 @@ export const literalLookup = (address: string, family: unknown, callback: (err: 
 
 const bindUdp = (ip: string, port: number): Promise<dgram.Socket | undefined> =>
   new Promise((resolve) => {
-    const s = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 1 << 20, sendBufferSize: 1 << 20, lookup: literalLookup as never });
+    const s = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', lookup: literalLookup as never }); // default buffers: overload drops, it does not queue seconds of media
     const fail = (): void => {
       s.close();
       resolve(undefined);

@@ -47,7 +47,7 @@ const shard = new Shard({
 
 function openConnected(src: Source): void {
   if (connected.has(src.key)) return;
-  const socket = dgram.createSocket({ type: init.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+  const socket = dgram.createSocket({ type: init.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never });
   const entry = { socket, ready: false };
   connected.set(src.key, entry);
   socket.on('error', () => {
