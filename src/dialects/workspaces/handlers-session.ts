@@ -49,6 +49,7 @@ export const create: Handler = async (ctx, raw) => {
     const ws = await dir.create(record);
     if (!ws) return alert(ctx, 'Could not create the workspace, please retry.');
     ctx.app.presence.bind(ws, owner, ctx.session);
+    ctx.app.logger.info({ workspace: ws.id, owner: owner.id }, 'workspace created');
     ctx.session.socket.emit('created', { workspace: ws.summary(), attendee: owner, accessToken, nonce: d.nonce });
     return 'ok';
   } finally {
@@ -145,6 +146,7 @@ export const destroy: Handler = async (ctx, raw) => {
   sessions.add(ctx.session);
   await ctx.app.presence.dissolve(ws);
   await ctx.app.dir.remove(ws.id);
+  ctx.app.logger.info({ workspace: ws.id }, 'workspace destroyed');
   for (const s of sessions) s.socket.emit('destroyed', {});
   return 'ok';
 };
