@@ -45,6 +45,8 @@ export class LocalParticipant extends LocalParticipantBase {
   /** Publishes any MediaStreamTrack; resolves once the server accepted it. */
   async publishTrack(track: MediaStreamTrack, opts: PublishOptions = {}): Promise<LocalTrackPublication> {
     if (this.sid && !this.permissions.canPublish) throw new ParleyClientError('NO_PERMISSION', 'the token does not allow publishing');
+    // Screens keep their resolution under load (text stays legible); frame rate drops instead.
+    if (opts.source === 'screen' && track.kind === 'video' && !track.contentHint) track.contentHint = 'detail';
     const stream = new MediaStream([track]);
     const settings = track.getSettings();
     const data = await this.#host.request({

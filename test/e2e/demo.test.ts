@@ -135,7 +135,7 @@ describe('demo app, two users in a P2P room', () => {
     await bob.page.waitForSelector('.tile.screen video', { timeout: 15_000 });
     await bob.page.waitForFunction(() => {
       const video = document.querySelector<HTMLVideoElement>('.tile.screen video');
-      return video !== null && video.videoWidth === 640;
+      return video !== null && video.videoWidth > 0;
     });
 
     await alice.page.click('#btn-leave');
