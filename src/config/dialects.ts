@@ -26,7 +26,7 @@ export const dialectsSection = z
       .object({
         port: port(9090).describe('webRTCWorkspaces socket.io port'),
         jwtSecret: optionalString().describe('HS256 secret of workspace tokens (generated into the store when unset)'),
-        salt: optionalString().describe('bcrypt salt (e.g. "$2a$10$...") for workspace passwords; generated when unset'),
+        salt: optionalString().describe('The original SALT_STRING: a plain string mixed into what is hashed with bcrypt (keep the old value so existing tokens stay valid); generated when unset'),
         maxAttendees: positiveInt(4).describe('Attendees per workspace counting the owner (who is never refused)'),
       })
       .prefault({}),
