@@ -53,17 +53,23 @@ const rate = Number(args.rate);
 const workerCount = Number(args.workers);
 const repeat = Number(args.repeat);
 const niceness = Number(args.nice);
-/** What to run: the protocol the generator speaks, and for Parley which build (repository root). */
+/**
+ * What to run: which server, the protocol the generator speaks to it, and for Parley which build
+ * (repository root). `floor` is ws-floor.ts: Parley's wire format with nothing else.
+ */
 interface TargetSpec {
   label: string;
+  server: 'parley' | 'socketio' | 'floor';
   protocol: Target;
   root: string;
 }
 const targets: TargetSpec[] = args.targets.split(',').map((t) => {
   const [name, dir] = t.split('=') as [string, string | undefined];
-  if (name !== 'parley' && name !== 'socketio') throw new Error(`unknown target ${t} (parley, parley=<dir>, socketio)`);
-  if (dir === undefined) return { label: name, protocol: name, root: repoRoot };
-  return { label: `parley@${dir.replace(/\/+$/, '').split('/').pop()}`, protocol: name, root: resolve(dir) };
+  if (name === 'socketio') return { label: name, server: name, protocol: 'socketio', root: repoRoot };
+  if (name === 'floor') return { label: name, server: name, protocol: 'parley', root: repoRoot };
+  if (name !== 'parley') throw new Error(`unknown target ${t} (parley, parley=<dir>, socketio, floor)`);
+  if (dir === undefined) return { label: name, server: name, protocol: name, root: repoRoot };
+  return { label: `parley@${dir.replace(/\/+$/, '').split('/').pop()}`, server: name, protocol: name, root: resolve(dir) };
 });
 
 export interface RunResult {
@@ -102,14 +108,22 @@ export interface RunResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function compile(outDir: string): Promise<{ worker: string; baseline: string }> {
+interface Scripts {
+  worker: string;
+  baseline: string;
+  floor: string;
+}
+
+async function compile(outDir: string): Promise<Scripts> {
   mkdirSync(outDir, { recursive: true });
   const common = { bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' } as const;
   const worker = join(outDir, 'client-worker.mjs');
   const baseline = join(outDir, 'socketio-baseline.mjs');
   await build({ ...common, entryPoints: [join(here, 'client-worker.ts')], outfile: worker });
+  const floor = join(outDir, 'ws-floor.mjs');
   await build({ ...common, entryPoints: [join(here, 'socketio-baseline.ts')], outfile: baseline });
-  return { worker, baseline };
+  await build({ ...common, entryPoints: [join(here, 'ws-floor.ts')], outfile: floor });
+  return { worker, baseline, floor };
 }
 
 class Workers {
@@ -186,9 +200,13 @@ async function pairsFor(target: Target, n: number, key: ApiKey, runTag: string):
   return pairs;
 }
 
-async function runOne(spec: TargetSpec, n: number, run: number, scripts: { worker: string; baseline: string }, key: ApiKey, profileDir: string | undefined): Promise<RunResult> {
+async function runOne(spec: TargetSpec, n: number, run: number, scripts: Scripts, key: ApiKey, profileDir: string | undefined): Promise<RunResult> {
   const target = spec.protocol;
-  const server: ServerUnderTest = await startServer(target, { repoRoot: spec.root, baselineScript: scripts.baseline, apiKey: key.key, apiSecret: key.secret, profileDir });
+  const common = { apiKey: key.key, apiSecret: key.secret, profileDir };
+  const server: ServerUnderTest =
+    spec.server === 'parley'
+      ? await startServer('parley', { ...common, path: spec.root })
+      : await startServer('script', { ...common, path: spec.server === 'socketio' ? scripts.baseline : scripts.floor });
   const workers = new Workers(scripts.worker, workerCount);
   if (niceness !== 0) for (const pid of [server.pid, ...workers.pids]) renice(pid, niceness);
   try {
@@ -296,7 +314,7 @@ function summary(results: RunResult[]): string {
     const of = (t: string) => results.filter((r) => r.n === n && r.target === t);
     const m = (rs: RunResult[], f: (r: RunResult) => number) => median(rs.map(f));
     const s = of('socketio');
-    for (const { label } of targets.filter((t) => t.protocol === 'parley')) {
+    for (const { label } of targets.filter((t) => t.server !== 'socketio')) {
       const p = of(label);
       if (p.length === 0 || s.length === 0) continue;
       const ratio = m(p, (r) => r.msgsPerCpuSecond) / m(s, (r) => r.msgsPerCpuSecond);

@@ -2,15 +2,15 @@
  * Starts the server under test as its own process, so /proc/<pid>/stat measures it alone, in its
  * own session: Linux schedules sessions (autogroups) fairly against each other first, so the server
  * does not have to share one slice of the machine with the load generator.
- * Parley from dist/ (`node dist/cli.js start`, API key configured, TURN off) or the socket.io
- * baseline (compiled beside the generator).
+ * Parley from dist/ (`node dist/cli.js start`, API key configured, TURN off), or a server script
+ * compiled beside the generator (the socket.io baseline, the ws floor), which prints nothing needed:
+ * readiness is an HTTP answer on its port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Target } from './ipc.js';
 
 export interface ServerUnderTest {
   pid: number;
@@ -19,9 +19,8 @@ export interface ServerUnderTest {
 }
 
 export interface StartOptions {
-  repoRoot: string;
-  /** Compiled socketio-baseline.mjs. */
-  baselineScript: string;
+  /** Parley: the repository root whose dist/cli.js runs. Others: the compiled server script. */
+  path: string;
   apiKey: string;
   apiSecret: string;
   /** Directory for a V8 CPU profile of the server process (node --cpu-prof), if wanted. */
@@ -44,7 +43,7 @@ async function waitHealthy(origin: string, child: ChildProcess, path: string): P
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
     try {
-      const res = await fetch(`${origin}${path}`);
+      const res = await fetch(`${origin}${path}`, { signal: AbortSignal.timeout(2000) });
       if (res.status < 500) return;
     } catch {
       // not listening yet
@@ -79,15 +78,16 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
     });
 }
 
-export async function startServer(target: Target, opts: StartOptions): Promise<ServerUnderTest> {
+/** `parley` runs dist/cli.js under opts.path; the others run the compiled script opts.path. */
+export async function startServer(kind: 'parley' | 'script', opts: StartOptions): Promise<ServerUnderTest> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const stderr: string[] = [];
-  if (target === 'parley') {
+  if (kind === 'parley') {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-    const args = [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), join(opts.repoRoot, 'dist', 'cli.js'), 'start'];
+    const args = [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), join(opts.path, 'dist', 'cli.js'), 'start'];
     const child = spawn(process.execPath, args, {
-      cwd: opts.repoRoot,
+      cwd: opts.path,
       detached: true,
       stdio: ['ignore', 'inherit', 'pipe'],
       env: {
@@ -112,15 +112,14 @@ export async function startServer(target: Target, opts: StartOptions): Promise<S
     }
     return { pid: child.pid!, origin, stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })) };
   }
-  const child = spawn(process.execPath, [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), opts.baselineScript], {
-    cwd: opts.repoRoot,
+  const child = spawn(process.execPath, [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), opts.path], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
   });
   child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
   try {
-    await waitHealthy(origin, child, '/socket.io/?EIO=4&transport=websocket');
+    await waitHealthy(origin, child, '/');
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${stderr.join('')}`);

@@ -10,7 +10,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 
-const httpServer = createServer();
+// Plain requests (the benchmark's readiness check) get a 200; socket.io takes /socket.io/.
+const httpServer = createServer((_req, res) => res.end('ok'));
 const io = new Server(httpServer, { transports: ['websocket'], serveClient: false, perMessageDeflate: false });
 
 io.on('connection', (socket) => {
