@@ -27,6 +27,8 @@ export function isPolite(localSid: string, remoteSid: string): boolean {
 export class Mesh extends TypedEmitter<MeshEvents> {
   readonly #host: MeshHost;
   readonly #peers = new Map<string, PeerLink>();
+  /** Participants that left: a late signal from them must not open a new connection. */
+  readonly #gone = new Set<string>();
   localSid = '';
   iceServers: RTCIceServer[] = [];
 
@@ -39,10 +41,10 @@ export class Mesh extends TypedEmitter<MeshEvents> {
     return this.#peers.get(sid);
   }
 
-  /** The link to `sid`, created (with every local track added) when missing. */
-  ensure(sid: string): PeerLink {
+  /** The link to `sid`, created (with every local track added) when missing; none once it left. */
+  ensure(sid: string): PeerLink | undefined {
     const existing = this.#peers.get(sid);
-    if (existing) return existing;
+    if (existing || this.#gone.has(sid)) return existing;
     const link = new PeerLink({
       polite: isPolite(this.localSid, sid),
       iceServers: this.iceServers,
@@ -56,12 +58,13 @@ export class Mesh extends TypedEmitter<MeshEvents> {
   }
 
   handleSignal(from: string, payload: SignalPayload): void {
-    this.ensure(from).handleSignal(payload);
+    this.ensure(from)?.handleSignal(payload);
   }
 
   remove(sid: string): void {
     this.#peers.get(sid)?.close();
     this.#peers.delete(sid);
+    this.#gone.add(sid);
   }
 
   addLocal(pub: LocalTrackPublication): void {
@@ -97,5 +100,6 @@ export class Mesh extends TypedEmitter<MeshEvents> {
   closeAll(): void {
     for (const link of this.#peers.values()) link.close();
     this.#peers.clear();
+    this.#gone.clear();
   }
 }
