@@ -96,6 +96,7 @@ async function join(roomName: string, name: string, media: { camera: boolean; mi
     await r.connect(url, token);
     localStorage.setItem('parley.name', name);
     byId('room-name').textContent = r.name || roomName;
+    document.title = `${r.name || roomName} · Parley`;
     if (!presetToken) history.replaceState(null, '', `/?room=${encodeURIComponent(roomName)}`);
     else if (name && name !== r.localParticipant.name) await r.setName(name).catch(() => undefined);
     lobby.hidden = true;
@@ -163,6 +164,7 @@ function wire(r: Room, roomName: string): void {
     if (reason !== 'left') toast(error ? `Disconnected: ${error.message}` : `Disconnected (${reason.replace('_', ' ')})`, 'error');
     lobby.hidden = false;
     call.hidden = true;
+    document.title = 'Parley · video rooms';
   });
   const currentChat = chat;
   teardown = () => {
