@@ -23,7 +23,9 @@ interface CpuProfile {
 /** Groups a script URL: "parley src/signaling/server.ts", "npm ws", "node internals". */
 function areaOf(url: string, fn: string): string {
   if (url === '') return fn.startsWith('(') ? fn : 'native / V8 builtins';
-  const npm = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (url.includes('/node_modules/.cache/parley-bench/')) return `bench ${url.split('/').pop()}`;
+  // The innermost package: engine.io's own copy of ws counts as ws.
+  const npm = /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (npm) return `npm ${npm[1]}`;
   const dist = /\/dist\/(.+)\.js$/.exec(url);
   if (dist) return `parley src/${dist[1]}.ts`;
@@ -50,7 +52,7 @@ export function summarizeProfiles(path: string, top = 20): string {
     for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     const fnKey = (n: ProfileNode) => {
       const a = areaOf(n.callFrame.url, n.callFrame.functionName);
-      return `${n.callFrame.functionName || '(anonymous)'} ${a.replace(/^parley |^npm /, '')}:${n.callFrame.lineNumber + 1}`;
+      return `${n.callFrame.functionName || '(anonymous)'} ${a.replace(/^parley |^npm |^bench /, '')}:${n.callFrame.lineNumber + 1}`;
     };
     prof.samples.forEach((id, i) => {
       const dt = (prof.timeDeltas[i] ?? 0) / 1000;
