@@ -90,6 +90,8 @@ export async function openDemo(
   room: string,
   name: string,
   contextOptions: BrowserContextOptions = {},
+  /** Runs before the page loads (e.g. page.routeWebSocket). */
+  prepare?: (page: Page) => Promise<void>,
 ): Promise<DemoPage> {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, ...contextOptions });
   const page = await context.newPage();
@@ -99,6 +101,7 @@ export async function openDemo(
     if (msg.type() === 'error' || msg.type() === 'warning') process.stderr.write(`[${name} ${msg.type()}] ${msg.text()}\n`);
   });
   page.on('pageerror', (err) => process.stderr.write(`[${name} pageerror] ${err.message}\n`));
+  await prepare?.(page);
   await page.goto(`${baseUrl}/?room=${encodeURIComponent(room)}&name=${encodeURIComponent(name)}&autojoin=1`);
   await page.waitForFunction(() => window.parley?.state() === 'connected', undefined, { timeout: 15_000 });
   return { page, context, name };
