@@ -4,8 +4,9 @@
  * Prints connections held, messages/s, relay latency, server CPU and RSS, messages per server
  * CPU-second, and the Parley/socket.io ratios. See BENCHMARKS.md ("Signaling").
  *
- *   bash bench/signaling/run.sh [--n 1000,5000] [--duration 30] [--rate 1] [--workers 4]
- *                               [--repeat 1] [--targets parley,socketio] [--profile] [--json out.json]
+ *   bash bench/signaling/run.sh [--n 1000,5000] [--duration 30] [--warmup 5] [--rate 1] [--workers 4]
+ *                               [--repeat 1] [--targets parley,socketio] [--nice=-10] [--profile]
+ *                               [--json out.json]
  *
  * `--nice=-10` runs the server and the generator at a higher scheduling priority (root only): on
  * a machine busy with other work, latency then measures the servers rather than the queue for a core.
@@ -13,7 +14,7 @@
  * A target `parley=<dir>` runs another Parley build (a checkout with dist/ built) beside this one,
  * labelled by the directory's name: `--targets parley,parley=/tmp/branch,socketio` A/Bs a change.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -22,11 +23,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { createToken, type ApiKey } from '../../src/auth/tokens.js';
-import type { FromWorker, PairSpec, Target, ToWorker } from './ipc.js';
+import type { PairSpec, Target } from './ipc.js';
 import { autogroupNice, cpuModel, cpuSeconds, cpuTimes, loadAverage, machineCpu, renice, rssMiB } from './proc.js';
 import { startServer, type ServerUnderTest } from './servers.js';
 import { fixed, median, percentile, table } from './stats.js';
 import { summarizeProfiles } from './profile-summary.js';
+import { Workers } from './workers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -53,6 +55,7 @@ const rate = Number(args.rate);
 const workerCount = Number(args.workers);
 const repeat = Number(args.repeat);
 const niceness = Number(args.nice);
+
 /**
  * What to run: which server, the protocol the generator speaks to it, and for Parley which build
  * (repository root). `floor` is ws-floor.ts: Parley's wire format with nothing else.
@@ -124,65 +127,6 @@ async function compile(outDir: string): Promise<Scripts> {
   await build({ ...common, entryPoints: [join(here, 'socketio-baseline.ts')], outfile: baseline });
   await build({ ...common, entryPoints: [join(here, 'ws-floor.ts')], outfile: floor });
   return { worker, baseline, floor };
-}
-
-class Workers {
-  private readonly procs: ChildProcess[];
-  private readonly inbox = new Map<ChildProcess, FromWorker[]>();
-  private readonly waiters = new Set<() => void>();
-
-  constructor(script: string, count: number) {
-    this.procs = Array.from({ length: count }, () => fork(script, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-    for (const p of this.procs) {
-      this.inbox.set(p, []);
-      p.on('message', (m: FromWorker) => {
-        this.inbox.get(p)!.push(m);
-        for (const w of this.waiters) w();
-      });
-    }
-  }
-
-  get size(): number {
-    return this.procs.length;
-  }
-
-  get pids(): number[] {
-    return this.procs.map((p) => p.pid!);
-  }
-
-  send(i: number, msg: ToWorker): void {
-    this.procs[i]!.send(msg);
-  }
-
-  broadcast(msg: ToWorker): void {
-    for (const p of this.procs) p.send(msg);
-  }
-
-  /** Waits until every worker has sent a message of `type`, and returns those messages. */
-  async all<T extends FromWorker['type']>(type: T): Promise<Extract<FromWorker, { type: T }>[]> {
-    const take = () => this.procs.map((p) => this.inbox.get(p)!.find((m) => m.type === type));
-    for (;;) {
-      const got = take();
-      if (got.every((m) => m !== undefined)) {
-        for (const p of this.procs) this.inbox.set(p, this.inbox.get(p)!.filter((m) => m.type !== type));
-        return got as Extract<FromWorker, { type: T }>[];
-      }
-      const dead = this.procs.find((p) => p.exitCode !== null);
-      if (dead) throw new Error(`load generator exited with code ${dead.exitCode}`);
-      await new Promise<void>((r) => {
-        const w = () => {
-          this.waiters.delete(w);
-          r();
-        };
-        this.waiters.add(w);
-        setTimeout(w, 500);
-      });
-    }
-  }
-
-  close(): void {
-    for (const p of this.procs) if (p.connected) p.send({ type: 'close' } satisfies ToWorker);
-  }
 }
 
 async function pairsFor(target: Target, n: number, key: ApiKey, runTag: string): Promise<PairSpec[]> {
