@@ -4,12 +4,13 @@
 # Parley/coturn ratios. Both servers: loopback peers allowed (test switch), user test:testpass, realm parley.
 #
 # usage: bench/turn/run.sh [ROUNDS=3] [ALLOC_REPS=5]
-# env:   COTURN_PORT (34780) PARLEY_PORT (34790) OUT (a new temp dir) PARLEY_WORKERS (0 = one per core)
+# env:   COTURN_PORT (first free from 34780) OUT (a new temp dir) PARLEY_WORKERS (0 = one per core)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}; ALLOC_REPS=${2:-5}
 TOOLS=$(cd ../shared/tools/turn && pwd)
-CP=${COTURN_PORT:-34780}; PP=${PARLEY_PORT:-34790}
+CP=${COTURN_PORT:-34780}
+while ss -Htuln | grep -qE "[:.]$CP\b"; do CP=$((CP + 2)); done
 OUT=${OUT:-$(mktemp -d /tmp/parley-turn-bench.XXXX)}; mkdir -p "$OUT"
 export TURNBENCH_DIR=$OUT
 AUTH="-u test -w testpass"
@@ -27,10 +28,12 @@ turnserver -n --listening-ip=127.0.0.1 --listening-port=$CP --relay-ip=127.0.0.1
   --min-port=50000 --max-port=59999 --pidfile="$OUT/coturn.pid" --log-file="$OUT/coturn.log" --simple-log > /dev/null 2>&1 &
 COTURN_PID=$!; pids+=($COTURN_PID)
 
-node --import tsx bench/turn/serve.ts "{\"listenIp\":\"127.0.0.1\",\"port\":$PP,\"users\":[\"test:testpass\"],\"realm\":\"parley\",\"allowLoopbackPeers\":true,\"relayPortMin\":40000,\"relayPortMax\":49999,\"maxAllocationsPerUser\":100000,\"workers\":${PARLEY_WORKERS:-0}}" > "$OUT/parley.json" 2> "$OUT/parley.log" &
+node --import tsx bench/turn/serve.ts "{\"listenIp\":\"127.0.0.1\",\"port\":0,\"users\":[\"test:testpass\"],\"realm\":\"parley\",\"allowLoopbackPeers\":true,\"relayPortMin\":40000,\"relayPortMax\":49999,\"maxAllocationsPerUser\":100000,\"workers\":${PARLEY_WORKERS:-0}}" > "$OUT/parley.json" 2> "$OUT/parley.log" &
 PARLEY_PID=$!; pids+=($PARLEY_PID)
 for _ in $(seq 1 100); do grep -q ports "$OUT/parley.json" 2>/dev/null && break; sleep 0.2; done
 grep -q ports "$OUT/parley.json" || { echo "parley did not start"; cat "$OUT/parley.log"; exit 1; }
+PP=$(sed -E 's/.*"udp":([0-9]+).*/\1/' "$OUT/parley.json")
+echo "coturn on $CP, parley on $PP" 
 
 echo "machine: $(nproc) cores, $(uname -r); coturn: $(turnserver --version 2>/dev/null | head -1); node $(node --version)"
 echo "load before: $(cat /proc/loadavg)"
