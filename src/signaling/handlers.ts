@@ -116,7 +116,7 @@ export const handlers = {
     const room = roomOf(deps, session.participant);
     // The response goes out before the replayed frames so the client knows it resumed first.
     const data = { ...joinResult(deps, conn, session, room), lastSeq: session.lastSeq };
-    conn.outbound.sendRaw(JSON.stringify({ type: 'response', id: msg.id ?? null, data }));
+    conn.outbound.sendRaw(JSON.stringify({ type: 'response', ...(msg.id !== undefined ? { id: msg.id } : {}), data }));
     session.resume(conn.outbound, lastSeq);
     conn.session = session;
     deps.onJoin(true);

@@ -145,6 +145,7 @@ export interface JoinResult {
   /** Unix ms when the TURN credentials in iceServers expire; the SDK refreshes before. */
   iceServersExpireAt: number | null;
   resumeToken: string;
+  /** Seconds a dropped connection may take to resume. */
   resumeGrace: number;
   serverVersion: string;
 }
@@ -169,6 +170,7 @@ export type SequencedNotification = ServerNotification & { seq: number };
 
 export type ServerFrame =
   | SequencedNotification
-  | { type: 'response'; id: string | number; data: unknown }
+  /** `id` is absent only for a `resume` sent without one: its response is always sent, before the replay. */
+  | { type: 'response'; id?: string | number; data: unknown }
   | { type: 'error'; id?: string | number; code: string; message: string; details?: unknown }
   | { type: 'pong'; id?: string | number; ts?: number; serverTs: number };
