@@ -153,7 +153,8 @@ export class SignalConnection extends TypedEmitter<SignalConnectionEvents> {
     }
     switch (frame.type) {
       case 'response':
-        this.#settle(frame.id, (p) => p.resolve(frame.data));
+        // the SDK always sends an id; a response without one cannot be ours
+        if (frame.id !== undefined) this.#settle(frame.id, (p) => p.resolve(frame.data));
         return;
       case 'error':
         if (frame.id === undefined) {
