@@ -16,7 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -291,7 +291,10 @@ async function main(): Promise<void> {
   const scripts = await compile(join(repoRoot, 'node_modules', '.cache', 'parley-bench'));
   const key: ApiKey = { key: 'bench', secret: randomBytes(32).toString('base64url') };
   const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'parley-cpuprof-')) : undefined;
-  const commit = gitDescribe();
+  // HEAD may have moved since dist/ was built (PARLEY_BENCH_SKIP_BUILD=1, or a shared tree).
+  const cli = join(repoRoot, 'dist', 'cli.js');
+  const built = existsSync(cli) ? statSync(cli).mtime.toISOString().slice(0, 19) : 'not built';
+  const commit = `${gitDescribe()} (dist/ built ${built} UTC)`;
   const machine = `Parley ${commit}; ${cpus().length} x ${cpuModel()}, ${fixed(totalmem() / 2 ** 30, 1)} GiB RAM, Node ${process.version}, load average at start ${loadAverage()}`;
   if (niceness !== 0) {
     // The generator's session is the caller's shell session too: give it its priority back after.
