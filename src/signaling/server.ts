@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Counter } from 'prom-client';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { ParleyError, asParleyError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -20,17 +21,26 @@ export interface SignalingServerOptions extends SignalingDeps {
 }
 
 const KNOWN_TYPES = new Set(Object.keys(handlers));
+/** Frames a connection may send while its join is being verified. */
+const MAX_BACKLOG = 64;
+const PING_SLOTS = 10;
 
 export class SignalingServer {
   readonly sessions = new SessionRegistry();
   private readonly wss: WebSocketServer;
   private readonly alive = new WeakSet<WebSocket>();
+  /** Which keepalive slot pings each socket. */
+  private readonly slots = new WeakMap<WebSocket, number>();
+  private tick = 0;
+  private accepted = 0;
   private readonly pinger: NodeJS.Timeout;
 
   constructor(private readonly opts: SignalingServerOptions) {
     // Frames up to 4x the limit are read and answered with FRAME_TOO_LARGE; beyond that ws closes (1009).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes * 4, perMessageDeflate: false });
-    this.pinger = setInterval(() => this.pingAll(), opts.pingIntervalMs);
+    // Keepalive in PING_SLOTS steps per interval, each pinging its share of the sockets, so
+    // thousands of pings never go out in one burst that requests would queue behind.
+    this.pinger = setInterval(() => this.pingSlot(), opts.pingIntervalMs / PING_SLOTS);
     this.pinger.unref();
   }
 
@@ -52,6 +62,7 @@ export class SignalingServer {
     const { metrics, logger } = this.opts;
     metrics.connectionsActive.inc();
     this.alive.add(ws);
+    this.slots.set(ws, this.accepted++ % PING_SLOTS);
     const outbound: Outbound = {
       sendRaw: (frame) => {
         if (ws.readyState === ws.OPEN) ws.send(frame);
@@ -59,11 +70,25 @@ export class SignalingServer {
       close: (code, reason) => ws.close(code, reason),
     };
     const conn: ConnectionState = { address: this.opts.clientAddress(req), host: hostName(req.headers.host), outbound, session: undefined };
-    // Requests of one connection are handled in order, even when a handler awaits (join).
-    let chain: Promise<void> = Promise.resolve();
+    // Frames are handled synchronously; only while an async handler (join) is in flight do later
+    // frames wait in a bounded backlog, so the requests of one connection stay in order.
+    let busy: Promise<void> | undefined;
+    const backlog: Array<[RawData, boolean]> = [];
+    const run = (data: RawData, isBinary: boolean): void => {
+      const pending = this.onFrame(conn, data, isBinary);
+      if (!pending) return;
+      busy = pending
+        .catch((err: unknown) => logger.error({ err }, 'signaling handler failed'))
+        .then(() => {
+          busy = undefined;
+          while (!busy && backlog.length > 0) run(...backlog.shift()!);
+        });
+    };
     ws.on('pong', () => this.alive.add(ws));
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      chain = chain.then(() => this.onFrame(conn, data, isBinary)).catch((err: unknown) => logger.error({ err }, 'signaling handler failed'));
+      if (!busy) return run(data, isBinary);
+      if (backlog.length >= MAX_BACKLOG) return ws.close(1008, 'too many requests while joining');
+      backlog.push([data, isBinary]);
     });
     ws.on('error', (err) => logger.debug({ err: err.message, address: conn.address }, 'websocket error'));
     ws.on('close', () => {
@@ -77,7 +102,8 @@ export class SignalingServer {
     });
   }
 
-  private async onFrame(conn: ConnectionState, data: RawData, isBinary: boolean): Promise<void> {
+  /** Handles one frame; returns a promise only when its handler is asynchronous. */
+  private onFrame(conn: ConnectionState, data: RawData, isBinary: boolean): Promise<void> | undefined {
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
     if (size > this.opts.maxFrameBytes) return this.sendError(conn, undefined, new ParleyError('FRAME_TOO_LARGE', `frame of ${size} bytes exceeds the limit of ${this.opts.maxFrameBytes}`));
     if (isBinary) return this.sendError(conn, undefined, new ParleyError('BAD_MESSAGE', 'binary frames are not part of the protocol; send JSON text'));
@@ -98,16 +124,36 @@ export class SignalingServer {
       return this.sendError(conn, id, new ParleyError('BAD_MESSAGE', `invalid "${type}" message: ${details.map((d) => `${d.path || '(root)'}: ${d.message}`).join('; ')}`, details));
     }
     const msg = parsed.data;
-    this.opts.metrics.messagesIn.inc({ type: msg.type });
+    this.countIn(msg.type);
     if (!BEFORE_JOIN.has(msg.type) && (!conn.session || conn.session.isEnded)) return this.sendError(conn, msg.id, new ParleyError('NOT_JOINED'));
+    let result: unknown;
     try {
-      const result = await this.dispatch(msg, conn);
-      if (result !== NO_RESPONSE && msg.id !== undefined) conn.outbound.sendRaw(JSON.stringify({ type: 'response', id: msg.id, data: result }));
+      result = this.dispatch(msg, conn);
     } catch (err) {
-      const e = asParleyError(err);
-      if (e.code === 'INTERNAL') this.opts.logger.error({ err, type: msg.type }, 'signaling request failed');
-      this.sendError(conn, msg.id, e);
+      return this.fail(conn, msg, err);
     }
+    if (result instanceof Promise) return result.then((r) => this.respond(conn, msg, r), (err: unknown) => this.fail(conn, msg, err));
+    this.respond(conn, msg, result);
+    return undefined;
+  }
+
+  private respond(conn: ConnectionState, msg: ClientMessage, result: unknown): void {
+    if (result !== NO_RESPONSE && msg.id !== undefined) conn.outbound.sendRaw(JSON.stringify({ type: 'response', id: msg.id, data: result }));
+  }
+
+  private fail(conn: ConnectionState, msg: ClientMessage, err: unknown): undefined {
+    const e = asParleyError(err);
+    if (e.code === 'INTERNAL') this.opts.logger.error({ err, type: msg.type }, 'signaling request failed');
+    this.sendError(conn, msg.id, e);
+    return undefined;
+  }
+
+  /** Per-type counters, resolved once per type instead of hashing the label set per message. */
+  private readonly counters = new Map<string, Counter.Internal>();
+  private countIn(type: string): void {
+    let c = this.counters.get(type);
+    if (!c) this.counters.set(type, (c = this.opts.metrics.messagesIn.labels({ type })));
+    c.inc();
   }
 
   private dispatch(msg: ClientMessage, conn: ConnectionState): unknown {
@@ -115,13 +161,16 @@ export class SignalingServer {
     return handler(msg, conn, this.opts, this.sessions);
   }
 
-  private sendError(conn: ConnectionState, id: string | number | undefined, err: ParleyError): void {
+  private sendError(conn: ConnectionState, id: string | number | undefined, err: ParleyError): undefined {
     this.opts.metrics.signalingErrors.inc({ code: err.code });
     conn.outbound.sendRaw(JSON.stringify({ type: 'error', ...(id !== undefined ? { id } : {}), ...err.toJSON() }));
+    return undefined;
   }
 
-  private pingAll(): void {
+  private pingSlot(): void {
+    const slot = (this.tick = (this.tick + 1) % PING_SLOTS);
     for (const ws of this.wss.clients) {
+      if (this.slots.get(ws) !== slot) continue;
       if (!this.alive.has(ws)) {
         ws.terminate();
         continue;

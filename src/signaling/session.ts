@@ -13,7 +13,13 @@ export interface Outbound {
   close(code: number, reason: string): void;
 }
 
-const KEEP_WHILE_ATTACHED = 256;
+/**
+ * While attached, only frames that may still be in flight when a socket dies are kept: the last
+ * 128, and none older than 30 s (a dead socket is found within two keepalive intervals). While
+ * detached, everything up to 4096 frames (the grace period bounds the time).
+ */
+const KEEP_WHILE_ATTACHED = 128;
+const KEEP_AGE_WHILE_ATTACHED_MS = 30_000;
 const KEEP_WHILE_DETACHED = 4096;
 
 /** Serialises a notification once for all recipients; each frame then only adds its seq. */
@@ -31,8 +37,11 @@ export class Session implements ParticipantSink {
   readonly resumeToken = randomBytes(24).toString('base64url');
   participant!: Participant;
   private seq = 0;
-  /** Recent frames, oldest first, for replay on resume. */
-  private readonly recent: Array<{ seq: number; frame: string }> = [];
+  /** Recent frames for replay on resume: a queue over three arrays, live from `head` on. */
+  private readonly frames: string[] = [];
+  private readonly seqs: number[] = [];
+  private readonly times: number[] = [];
+  private head = 0;
   private outbound: Outbound | undefined;
   private ended = false;
   private cancelGrace: (() => void) | undefined;
@@ -60,10 +69,26 @@ export class Session implements ParticipantSink {
     if (this.ended) return;
     const seq = ++this.seq;
     const frame = frameOf(notification, seq);
-    this.recent.push({ seq, frame });
-    const keep = this.outbound ? KEEP_WHILE_ATTACHED : KEEP_WHILE_DETACHED;
-    if (this.recent.length > keep) this.recent.splice(0, this.recent.length - keep);
+    const now = Date.now();
+    this.frames.push(frame);
+    this.seqs.push(seq);
+    this.times.push(now);
+    this.trim(now);
     this.outbound?.sendRaw(frame);
+  }
+
+  private trim(now: number): void {
+    const attached = this.outbound !== undefined;
+    const keep = attached ? KEEP_WHILE_ATTACHED : KEEP_WHILE_DETACHED;
+    const oldest = attached ? now - KEEP_AGE_WHILE_ATTACHED_MS : -Infinity;
+    const end = this.frames.length;
+    while (end - this.head > keep || (this.head < end && this.times[this.head]! < oldest)) this.head++;
+    if (this.head > 32 && this.head * 2 > end) {
+      this.frames.splice(0, this.head);
+      this.seqs.splice(0, this.head);
+      this.times.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   /** The server ends the session: the client is told why, then the socket closes. */
@@ -92,7 +117,7 @@ export class Session implements ParticipantSink {
   /** False when frames after `lastSeq` were already dropped (the client must rejoin instead). */
   canResume(lastSeq: number): boolean {
     if (this.ended || lastSeq > this.seq) return false;
-    const oldest = this.recent[0]?.seq ?? this.seq + 1;
+    const oldest = this.seqs[this.head] ?? this.seq + 1;
     return lastSeq >= this.seq || lastSeq + 1 >= oldest;
   }
 
@@ -106,7 +131,7 @@ export class Session implements ParticipantSink {
     const previous = this.outbound;
     this.outbound = outbound;
     if (previous && previous !== outbound) previous.close(4001, 'resumed on another connection');
-    for (const f of this.recent) if (f.seq > lastSeq) outbound.sendRaw(f.frame);
+    for (let i = this.head; i < this.frames.length; i++) if (this.seqs[i]! > lastSeq) outbound.sendRaw(this.frames[i]!);
   }
 
   /** Marks the session over (left, expired or ended by the server). */

@@ -77,6 +77,20 @@ describe('Session', () => {
     expect(expired).toBe(true);
   });
 
+  it('keeps only recent frames while attached, everything while detached', () => {
+    const a = sink();
+    const s = new Session(a, () => undefined);
+    for (let i = 0; i < 200; i++) s.deliver({ type: 'track_unpublished', participantSid: 'p', trackSid: `t${i}` });
+    expect(s.canResume(50)).toBe(false); // frame 51 was dropped: only the last 128 are kept
+    expect(s.canResume(72)).toBe(true);
+    s.detach(a, 1000, () => () => undefined, () => undefined);
+    for (let i = 0; i < 1000; i++) s.deliver({ type: 'track_unpublished', participantSid: 'p', trackSid: `u${i}` });
+    expect(s.canResume(72)).toBe(true);
+    const b = sink();
+    s.resume(b, 72);
+    expect(b.frames).toHaveLength(1128);
+  });
+
   it('closes the previous socket when resumed elsewhere', () => {
     const a = sink();
     const s = new Session(a, () => undefined);
