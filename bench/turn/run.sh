@@ -28,7 +28,14 @@ turnserver -n --listening-ip=127.0.0.1 --listening-port=$CP --relay-ip=127.0.0.1
   --min-port=50000 --max-port=59999 --pidfile="$OUT/coturn.pid" --log-file="$OUT/coturn.log" --simple-log > /dev/null 2>&1 &
 COTURN_PID=$!; pids+=($COTURN_PID)
 
-node --import tsx bench/turn/serve.ts "{\"listenIp\":\"127.0.0.1\",\"port\":0,\"users\":[\"test:testpass\"],\"realm\":\"parley\",\"allowLoopbackPeers\":true,\"relayPortMin\":40000,\"relayPortMax\":49999,\"maxAllocationsPerUser\":100000,\"workers\":${PARLEY_WORKERS:-0}}" > "$OUT/parley.json" 2> "$OUT/parley.log" &
+# Parley runs as plain JavaScript (as `npm start` would), not through tsx's loader: bundle serve.ts and the
+# relay worker with esbuild into node_modules/.cache (so bare imports still resolve to node_modules).
+BUILD=node_modules/.cache/parley-turn-bench
+rm -rf "$BUILD"
+npx esbuild bench/turn/serve.ts src/turn/runner/worker.ts --bundle --platform=node --format=esm --packages=external \
+  --outdir="$BUILD" --entry-names='[name]' --log-level=warning
+mkdir -p "$BUILD/runner" && mv "$BUILD/worker.js" "$BUILD/runner/worker.js"
+node "$BUILD/serve.js" "{\"listenIp\":\"127.0.0.1\",\"port\":0,\"users\":[\"test:testpass\"],\"realm\":\"parley\",\"allowLoopbackPeers\":true,\"relayPortMin\":40000,\"relayPortMax\":49999,\"maxAllocationsPerUser\":100000,\"workers\":${PARLEY_WORKERS:-0}}" > "$OUT/parley.json" 2> "$OUT/parley.log" &
 PARLEY_PID=$!; pids+=($PARLEY_PID)
 for _ in $(seq 1 100); do grep -q ports "$OUT/parley.json" 2>/dev/null && break; sleep 0.2; done
 grep -q ports "$OUT/parley.json" || { echo "parley did not start"; cat "$OUT/parley.log"; exit 1; }
