@@ -6,74 +6,12 @@
  *
  * nginx and openssl are installed by scripts/test.sh; when either is missing this test fails.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { startNginx, type NginxFixture } from '../helpers/nginx.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const SITE = resolve(import.meta.dirname, '..', '..', 'deploy', 'nginx.conf');
-
-function findBinary(name: string): string {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', ...(process.env.PATH ?? '').split(':')]) {
-    const p = join(dir, name);
-    if (dir && existsSync(p)) return p;
-  }
-  throw new Error(`${name} is not installed (scripts/test.sh installs it: apt-get install ${name === 'nginx' ? 'nginx-light' : name})`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
-
-/** Replaces `from` (which must occur exactly once) so a reshaped deploy/nginx.conf fails loudly. */
-function rewrite(text: string, from: string, to: string): string {
-  const parts = text.split(from);
-  if (parts.length !== 2) throw new Error(`deploy/nginx.conf: expected exactly one "${from}", found ${parts.length - 1}`);
-  return parts.join(to);
-}
-
-/** The shipped site config with this test's ports and certificate; everything else verbatim. */
-function siteConfig(parleyPort: number, httpPort: number, httpsPort: number, cert: string, key: string): string {
-  let s = readFileSync(SITE, 'utf8');
-  s = rewrite(s, 'server 127.0.0.1:7880;', `server 127.0.0.1:${parleyPort};`);
-  s = rewrite(s, '    listen 80;', `    listen 127.0.0.1:${httpPort};`);
-  s = rewrite(s, '    listen [::]:80;', '    # (IPv6 listen removed by the test)');
-  s = rewrite(s, '    listen 443 ssl http2;', `    listen 127.0.0.1:${httpsPort} ssl http2;`);
-  s = rewrite(s, '    listen [::]:443 ssl http2;', '    # (IPv6 listen removed by the test)');
-  s = rewrite(s, '/etc/letsencrypt/live/parley.example.com/fullchain.pem', cert);
-  s = rewrite(s, '/etc/letsencrypt/live/parley.example.com/privkey.pem', key);
-  return s;
-}
-
-/** A minimal nginx.conf around the site: everything nginx writes goes to `dir`. */
-function mainConfig(dir: string): string {
-  return `worker_processes 1;
-error_log ${dir}/error.log info;
-events { worker_connections 256; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  include ${dir}/parley.conf;
-}
-`;
-}
 
 interface Reply {
   status: number;
@@ -140,10 +78,8 @@ class WssClient {
 }
 
 describe('deploy/nginx.conf in front of Parley', () => {
-  let dir: string;
   let server: TestServer;
-  let nginx: ChildProcess;
-  let nginxExit: Promise<void>;
+  let proxy: NginxFixture;
   let httpPort: number;
   let httpsPort: number;
   let ca: string;
@@ -165,58 +101,18 @@ describe('deploy/nginx.conf in front of Parley', () => {
       req.end(data);
     });
 
-  const nginxLog = () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').slice(-4000) : '(no error.log)');
-
   beforeAll(async () => {
-    const nginxBin = findBinary('nginx');
-    const openssl = findBinary('openssl');
-    dir = mkdtempSync(join(tmpdir(), 'parley-nginx-'));
-    // nginx workers may run as an unprivileged user; they need to reach their temp paths.
-    chmodSync(dir, 0o755);
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'pipe' });
-    ca = readFileSync(cert, 'utf8');
-
     // Development mode (no API key): the dev token endpoint is on. Trusting the proxy is what the
     // deploy notes ask for behind nginx.
     server = await startTestServer({ 'server.trustProxy': true, 'log.level': 'silent' }, { env: { PARLEY_TURN_ENABLED: 'false' } });
-    httpPort = await freePort();
-    httpsPort = await freePort();
-    writeFileSync(join(dir, 'parley.conf'), siteConfig(server.port, httpPort, httpsPort, cert, key));
-    const conf = join(dir, 'nginx.conf');
-    writeFileSync(conf, mainConfig(dir));
-    const globals = `daemon off; pid ${dir}/nginx.pid;`;
-    try {
-      execFileSync(nginxBin, ['-t', '-p', dir, '-c', conf, '-g', globals], { stdio: 'pipe' });
-    } catch (err) {
-      throw new Error(`nginx rejects the generated config: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
-    }
-    nginx = spawn(nginxBin, ['-p', dir, '-c', conf, '-g', globals], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    nginx.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    nginxExit = new Promise((res) => nginx.once('exit', () => res()));
-
-    // Ready when nginx answers on the TLS port (it binds before forking its worker).
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${stderr}\n${nginxLog()}`);
-      const r = await https('GET', '/healthz').catch(() => undefined);
-      if (r?.status === 200) break;
-      if (Date.now() > deadline) throw new Error(`nginx did not come up: ${stderr}\n${nginxLog()}`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    proxy = await startNginx(server.port);
+    ({ httpPort, httpsPort, ca } = proxy);
   });
 
   afterAll(async () => {
     for (const c of clients) c.close();
-    if (nginx && nginx.exitCode === null) {
-      nginx.kill('SIGTERM');
-      await nginxExit;
-    }
+    await proxy?.stop();
     await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves /healthz over TLS', async () => {
