@@ -22,7 +22,14 @@ fi
 
 [ -d node_modules ] || npm ci
 npm run build
-npx tsc -p tsconfig.json --noEmit
-npx tsc -p src/client/tsconfig.json
+npx tsc -p tsconfig.test.json          # server, tests and scripts
+npx tsc -p src/client/tsconfig.json    # browser SDK and demo
 
-npx vitest run "$@"
+if [ $# -gt 0 ]; then
+  exec npx vitest run "$@"
+fi
+# Unit tests are pure and run in parallel. Integration and end-to-end tests start real servers,
+# nginx, coturn's clients (turnutils_peer holds fixed ports 3480/3481) and Chromium: one file at a
+# time, so they neither collide on ports nor starve each other on a 2-core machine.
+npx vitest run test/unit
+npx vitest run test/integration test/e2e --no-file-parallelism
