@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}; ALLOC_REPS=${2:-5}
 TOOLS=$(cd ../shared/tools/turn && pwd)
 CP=${COTURN_PORT:-34780}
-while ss -Htuln | grep -qE "[:.]$CP\b"; do CP=$((CP + 2)); done
+while ss -Htuan | grep -qE "[:.]$CP\b"; do CP=$((CP + 2)); done
 OUT=${OUT:-$(mktemp -d /tmp/parley-turn-bench.XXXX)}; mkdir -p "$OUT"
 export TURNBENCH_DIR=$OUT
 AUTH="-u test -w testpass"
