@@ -61,7 +61,10 @@ function mutate(r: () => number, input: Buffer): Buffer {
   const b = Buffer.from(input);
   switch (Math.floor(r() * 6)) {
     case 0: { // bit flips
-      for (let i = 0, k = 1 + Math.floor(r() * 4); i < k && b.length; i++) b[Math.floor(r() * b.length)] ^= 1 << Math.floor(r() * 8);
+      for (let i = 0, k = 1 + Math.floor(r() * 4); i < k && b.length; i++) {
+        const at = Math.floor(r() * b.length);
+        b[at] = b[at]! ^ (1 << Math.floor(r() * 8));
+      }
       return b;
     }
     case 1: return b.subarray(0, Math.floor(r() * b.length)); // truncation

@@ -97,7 +97,7 @@ describe('RFC 5769 test vectors', () => {
 
   it('rejects a corrupted FINGERPRINT, a bad cookie and truncated attributes', () => {
     const bad = Buffer.from(sampleRequest);
-    bad[bad.length - 1] ^= 1;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
     expect(parse(bad)).toEqual({ ok: false, reason: 'bad_fingerprint' });
     const cookie = Buffer.from(sampleRequest);
     cookie[4] = 0;
