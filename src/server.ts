@@ -160,6 +160,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     authFailed,
     onJoin: (resumed) => metrics.joinsTotal.inc({ resumed: String(resumed) }),
     maxFrameBytes: config.signaling.maxFrameBytes,
+    maxMessagesPerSecond: config.signaling.maxMessagesPerSecond,
     pingIntervalMs: config.signaling.pingInterval * 1000,
     metrics,
     clientAddress: (req: IncomingMessage) => clientAddress(req, config.server.trustProxy),

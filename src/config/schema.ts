@@ -52,6 +52,7 @@ const signaling = z
     maxFrameBytes: positiveInt(64 * 1024).describe('Largest accepted signaling frame in bytes'),
     resumeGrace: durationSeconds(15).describe('Seconds a dropped connection can resume before others see a leave'),
     pingInterval: durationSeconds(10).describe('Seconds between server keepalive pings'),
+    maxMessagesPerSecond: positiveInt(100).describe('Requests one connection may send per second on average (bursts of twice that); beyond, RATE_LIMITED and the request is dropped'),
   })
   .prefault({});
 
@@ -96,6 +97,7 @@ export const ENV: Record<string, readonly string[]> = {
   PARLEY_ROOM_EMPTY_TIMEOUT: ['rooms', 'emptyTimeout'],
   PARLEY_SIGNALING_MAX_FRAME: ['signaling', 'maxFrameBytes'],
   PARLEY_RESUME_GRACE: ['signaling', 'resumeGrace'],
+  PARLEY_SIGNALING_RATE: ['signaling', 'maxMessagesPerSecond'],
   PARLEY_WEBHOOK_URLS: ['webhooks', 'urls'],
   PARLEY_TURN_ENABLED: ['turn', 'enabled'],
   PARLEY_TURN_PORT: ['turn', 'port'],

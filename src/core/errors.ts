@@ -44,6 +44,7 @@ export const ERRORS = {
   TOKEN_EXPIRED: ['unauthenticated', 'the access token has expired'],
   TOKEN_UNKNOWN_KEY: ['unauthenticated', 'the access token is signed with an unknown API key'],
   AUTH_RATE_LIMITED: ['rate_limited', 'too many failed authentication attempts; slow down'],
+  RATE_LIMITED: ['rate_limited', 'too many requests on this connection; the request was dropped'],
   PERMISSION_DENIED: ['forbidden', 'the token does not grant this'],
   DEV_TOKENS_DISABLED: ['forbidden', 'the development token endpoint is off because API keys are configured'],
   // rooms

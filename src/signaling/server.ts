@@ -11,10 +11,13 @@ import { ParleyError, asParleyError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BEFORE_JOIN, NO_RESPONSE, SessionRegistry, handlers, type ConnectionState, type SignalingDeps } from './handlers.js';
 import { clientMessage, type ClientMessage } from './protocol.js';
+import { TokenBucket } from './rate.js';
 import type { Outbound } from './session.js';
 
 export interface SignalingServerOptions extends SignalingDeps {
   maxFrameBytes: number;
+  /** Average requests per second per connection (token bucket, burst of twice that). */
+  maxMessagesPerSecond: number;
   pingIntervalMs: number;
   metrics: Metrics;
   clientAddress: (req: IncomingMessage) => string;
@@ -70,6 +73,7 @@ export class SignalingServer {
       close: (code, reason) => ws.close(code, reason),
     };
     const conn: ConnectionState = { address: this.opts.clientAddress(req), host: hostName(req.headers.host), outbound, session: undefined };
+    const bucket = new TokenBucket(this.opts.maxMessagesPerSecond, this.opts.maxMessagesPerSecond * 2);
     // Frames are handled synchronously; only while an async handler (join) is in flight do later
     // frames wait in a bounded backlog, so the requests of one connection stay in order.
     let busy: Promise<void> | undefined;
@@ -86,6 +90,7 @@ export class SignalingServer {
     };
     ws.on('pong', () => this.alive.add(ws));
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!bucket.take(Date.now())) return this.sendError(conn, undefined, new ParleyError('RATE_LIMITED'));
       if (!busy) return run(data, isBinary);
       if (backlog.length >= MAX_BACKLOG) return ws.close(1008, 'too many requests while joining');
       backlog.push([data, isBinary]);

@@ -10,7 +10,7 @@ let room = 0;
 const nextRoom = () => `room-${++room}`;
 
 beforeAll(async () => {
-  server = await startTestServer({ 'signaling.resumeGrace': 2, 'rooms.maxParticipants': 3 });
+  server = await startTestServer({ 'signaling.resumeGrace': 2, 'rooms.maxParticipants': 3, 'signaling.maxMessagesPerSecond': 50 });
 });
 afterAll(async () => {
   await server.stop();
@@ -119,6 +119,20 @@ describe('bad input', () => {
     expect(await c.next((f) => f.type === 'error')).toMatchObject({ code: 'BAD_MESSAGE' });
     c.sendRaw(JSON.stringify({ type: 'data', payload: 'x'.repeat(70 * 1024) }));
     expect(await c.next((f) => f.type === 'error')).toMatchObject({ code: 'FRAME_TOO_LARGE' });
+    expect(await c.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+    c.close();
+  });
+
+  it('drops requests beyond the per-connection rate with RATE_LIMITED, then serves again', async () => {
+    const c = await TestClient.connect(server.wsUrl);
+    for (let i = 0; i < 150; i++) c.sendRaw(JSON.stringify({ type: 'ping', id: `p${i}` }));
+    await c.next((f) => f.id === 'p149' || (f.type === 'error' && f.code === 'RATE_LIMITED'));
+    await new Promise((r) => setTimeout(r, 300));
+    const limited = c.frames.filter((f) => f.type === 'error' && f.code === 'RATE_LIMITED').length + 1;
+    const pongs = c.frames.filter((f) => f.type === 'pong').length;
+    expect(limited).toBeGreaterThanOrEqual(30); // burst of 100, then 50/s
+    expect(pongs + limited).toBe(150);
+    await new Promise((r) => setTimeout(r, 1000));
     expect(await c.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     c.close();
   });
