@@ -133,7 +133,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       logger,
       registry: metrics.registry,
     });
-    await turn.start();
+    await turn.start().catch((err: unknown) => {
+      throw listenError(err, `TURN port ${config.turn.port}`, 'PARLEY_TURN_PORT, or PARLEY_TURN_ENABLED=false');
+    });
   }
   const publicHost = config.turn.publicIp ?? (config.server.publicUrl ? new URL(config.server.publicUrl).hostname : undefined);
   const iceServers = (identity: string, host: string): { iceServers: IceServer[]; expiresAt: number | null } => {
@@ -201,7 +203,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     }
     signaling.handleUpgrade(req, socket, head);
   });
-  await app.listen({ port: config.server.port, host: config.server.host });
+  await app.listen({ port: config.server.port, host: config.server.host }).catch(async (err: unknown) => {
+    await turn?.close();
+    throw listenError(err, `HTTP port ${config.server.port}`, 'PARLEY_PORT');
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const scheme = tls ? 'https' : 'http';
@@ -233,6 +238,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     })());
 
   return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, turn, dialects, iceServers, close };
+}
+
+/** A bind failure as a boot error that says which setting to change. */
+function listenError(err: unknown, what: string, setting: string): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'EADDRINUSE') return new ParleyError('CONFIG_INVALID', `${what} is already in use by another program; stop it or choose another port with ${setting}`);
+  if (code === 'EACCES') return new ParleyError('CONFIG_INVALID', `${what} needs privileges this process does not have; choose a port above 1023 with ${setting}`);
+  return err;
 }
 
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {

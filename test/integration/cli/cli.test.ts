@@ -2,6 +2,7 @@
  * The `parley` command: token create, config check, and a boot that fails listing every problem.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,20 @@ describe('parley CLI', () => {
     expect(c.auth).toMatchObject({ apiKey: 'APIcli', apiSecret: '[redacted]' });
     expect(r.stdout).not.toContain(SECRET);
     expect(r.stdout).not.toContain('hunter2');
+  });
+
+  it('start fails with a clear message when its port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = parley(['start', '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), 'parley-cli-'))], { PARLEY_PORT: String(port), PARLEY_TURN_ENABLED: 'false' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`HTTP port ${port} is already in use`);
+      expect(r.stderr).toContain('PARLEY_PORT');
+    } finally {
+      blocker.close();
+    }
   });
 
   it('start fails on bad config listing every problem, with exit status 1', () => {
