@@ -4,30 +4,16 @@
  * resumes without the other seeing a leave, and media and chat keep flowing.
  */
 import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { framesDecoded, launchBrowser, openDemo, sendChat, startParley, waitForChat, waitForFrames, type DemoPage, type ParleyFixture } from '../helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { framesDecoded, openDemo, sendChat, waitForChat, waitForFrames, useDemoSuite, type DemoPage } from '../helpers/browser.js';
 
-let server: ParleyFixture;
-let browser: Browser;
-const opened: DemoPage[] = [];
-
-beforeAll(async () => {
-  server = await startParley();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  for (const p of opened) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-});
+const fx = useDemoSuite();
 
 async function pair(): Promise<[DemoPage, DemoPage]> {
   const room = `e2e-${randomUUID().slice(0, 8)}`;
-  const alice = await openDemo(browser, server.url, room, 'Alice');
-  const bob = await openDemo(browser, server.url, room, 'Bob');
-  opened.push(alice, bob);
+  const alice = await openDemo(fx.browser, fx.server.url, room, 'Alice');
+  const bob = await openDemo(fx.browser, fx.server.url, room, 'Bob');
+  fx.opened.push(alice, bob);
   return [alice, bob];
 }
 

@@ -4,24 +4,10 @@
  * (pc.setConfiguration). The test relays Alice's signaling to rewrite the expiry and the answer.
  */
 import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openDemo, startParley, waitForFrames, type DemoPage, type ParleyFixture } from '../helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { openDemo, waitForFrames, useDemoSuite } from '../helpers/browser.js';
 
-let server: ParleyFixture;
-let browser: Browser;
-const opened: DemoPage[] = [];
-
-beforeAll(async () => {
-  server = await startParley();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  for (const p of opened) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-});
+const fx = useDemoSuite();
 
 type Frame = { type?: string; id?: unknown; data?: Record<string, unknown> };
 
@@ -31,7 +17,7 @@ describe('SDK ICE server refresh', () => {
   it('asks for fresh ICE servers before they expire and applies them to its peer connections', async () => {
     const room = `e2e-${randomUUID().slice(0, 8)}`;
     const iceRequests: unknown[] = [];
-    const alice = await openDemo(browser, server.url, room, 'Alice', {}, (page) =>
+    const alice = await openDemo(fx.browser, fx.server.url, room, 'Alice', {}, (page) =>
       page.routeWebSocket(/\/rtc/, (ws) => {
         const upstream = ws.connectToServer();
         ws.onMessage((m) => {
@@ -47,8 +33,8 @@ describe('SDK ICE server refresh', () => {
         });
       }),
     );
-    const bob = await openDemo(browser, server.url, room, 'Bob');
-    opened.push(alice, bob);
+    const bob = await openDemo(fx.browser, fx.server.url, room, 'Bob');
+    fx.opened.push(alice, bob);
     await waitForFrames(alice, 'Bob');
 
     await alice.page.waitForFunction(() => {

@@ -4,29 +4,15 @@
  * dead socket is replayed, and the other user never sees a leave.
  */
 import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openDemo, sendChat, startParley, waitForChat, waitForFrames, type DemoPage, type ParleyFixture } from '../helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { openDemo, sendChat, waitForChat, waitForFrames, useDemoSuite } from '../helpers/browser.js';
 
-let server: ParleyFixture;
-let browser: Browser;
-const opened: DemoPage[] = [];
-
-beforeAll(async () => {
-  server = await startParley();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  for (const p of opened) await p.context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-});
+const fx = useDemoSuite();
 
 describe('SDK keepalive', () => {
   it('detects a socket that went silent, resumes, and gets what was sent into it', async () => {
     const room = `e2e-${randomUUID().slice(0, 8)}`;
-    const alice = await openDemo(browser, server.url, room, 'Alice');
+    const alice = await openDemo(fx.browser, fx.server.url, room, 'Alice');
     // Alice's next socket goes through a relay that the test can make swallow server frames.
     let silent = false;
     let sockets = 0;
@@ -40,8 +26,8 @@ describe('SDK keepalive', () => {
     });
     await alice.page.evaluate(() => window.parley.dropConnection());
     await alice.page.waitForFunction(() => window.parley.events().filter((e) => e.detail === 'connected').length >= 2);
-    const bob = await openDemo(browser, server.url, room, 'Bob');
-    opened.push(alice, bob);
+    const bob = await openDemo(fx.browser, fx.server.url, room, 'Bob');
+    fx.opened.push(alice, bob);
     await Promise.all([waitForFrames(alice, 'Bob'), waitForFrames(bob, 'Alice')]);
     const sidBefore = await alice.page.evaluate(() => window.parley.room()?.localParticipant.sid);
 

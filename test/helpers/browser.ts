@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 /// <reference lib="dom" />
 // `window.parley` (the demo's automation surface) as seen inside page.evaluate callbacks.
 import type {} from '../../src/demo/automation.js';
@@ -148,4 +149,26 @@ export async function waitForChat(on: DemoPage, text: string, timeout = 15_000):
     const got = await on.page.evaluate(() => window.parley.messages().map((m) => m.text)).catch(() => []);
     throw new Error(`${on.name} did not receive "${text}" (got ${JSON.stringify(got)}): ${await snapshotOf(on)}`, { cause: err });
   }
+}
+
+export interface DemoSuite {
+  server: ParleyFixture;
+  browser: Browser;
+  /** Pages the tests opened; their contexts are closed after the file. */
+  opened: DemoPage[];
+}
+
+/** One Parley and one Chromium for a test file (vitest beforeAll/afterAll), closed after it. */
+export function useDemoSuite(overrides: Record<string, unknown> = {}): DemoSuite {
+  const suite = { opened: [] } as unknown as DemoSuite;
+  beforeAll(async () => {
+    suite.server = await startParley(overrides);
+    suite.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    for (const p of suite.opened) await p.context.close().catch(() => undefined);
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }
