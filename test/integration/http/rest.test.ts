@@ -199,7 +199,7 @@ describe('persistence', () => {
   });
 
   it('generates a development key pair once and enables the dev token endpoint', async () => {
-    const s = await startTestServer({}, { env: {} });
+    const s = await startTestServer({}, { env: { PARLEY_TURN_ENABLED: 'false' } });
     try {
       expect(s.devMode).toBe(true);
       const res = await fetch(`http://127.0.0.1:${s.port}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: 'demo', name: 'Ann' }) });
@@ -210,7 +210,7 @@ describe('persistence', () => {
       c.close();
       const key = s.keys.primary.key;
       await s.close();
-      const s2 = await startTestServer({}, { env: {}, dataDir: s.dataDir });
+      const s2 = await startTestServer({}, { env: { PARLEY_TURN_ENABLED: 'false' }, dataDir: s.dataDir });
       expect(s2.keys.primary.key).toBe(key);
       await s2.stop();
     } finally {
