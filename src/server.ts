@@ -11,7 +11,8 @@ import type { FastifyRequest } from 'fastify';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { ParleyError } from './core/errors.js';
-import { RoomService, type RoomEvent, type Timers } from './core/room-service.js';
+import { RoomService, type RoomEvent } from './core/room-service.js';
+import { unrefTimers } from './core/timers.js';
 import { AuthThrottle } from './auth/throttle.js';
 import { resolveKeys, resolveTurnSecret } from './auth/keys.js';
 import type { KeyRing } from './auth/tokens.js';
@@ -56,13 +57,7 @@ export interface StartOptions extends LoadOptions {
   logger?: Logger;
 }
 
-const timers: Timers = {
-  set(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return () => clearTimeout(t);
-  },
-};
+const timers = unrefTimers;
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const config = loadConfig(opts);

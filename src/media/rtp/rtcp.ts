@@ -18,16 +18,7 @@ export interface ReceptionReport {
 }
 
 export type RtcpPacket =
-  | {
-      readonly type: 'sr';
-      readonly ssrc: number;
-      readonly ntpSec: number;
-      readonly ntpFrac: number;
-      readonly rtpTimestamp: number;
-      readonly packetCount: number;
-      readonly octetCount: number;
-      readonly reports: readonly ReceptionReport[];
-    }
+  | (SenderInfo & { readonly type: 'sr'; readonly reports: readonly ReceptionReport[] })
   | { readonly type: 'rr'; readonly ssrc: number; readonly reports: readonly ReceptionReport[] }
   | { readonly type: 'nack'; readonly senderSsrc: number; readonly mediaSsrc: number; readonly lost: readonly number[] }
   | { readonly type: 'pli'; readonly senderSsrc: number; readonly mediaSsrc: number }

@@ -6,11 +6,12 @@
 import { Registry } from 'prom-client';
 import { io, type Socket } from 'socket.io-client';
 import { parseConfig } from '../../../src/config/load.js';
-import { RoomService, type RoomEvent, type Timers } from '../../../src/core/room-service.js';
+import { RoomService, type RoomEvent } from '../../../src/core/room-service.js';
 import { startJsongleDialect } from '../../../src/dialects/jsongle/index.js';
 import type { DialectDeps, RunningDialect } from '../../../src/dialects/types.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
+import { unrefTimers } from '../../../src/core/timers.js';
 
 export const SERVER_ID = 'jsongle-server';
 
@@ -23,13 +24,7 @@ export interface JsongleFixture {
   close(): Promise<void>;
 }
 
-const timers: Timers = {
-  set(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return () => clearTimeout(t);
-  },
-};
+const timers = unrefTimers;
 
 export async function startJsongle(jsongle: Record<string, unknown> = {}): Promise<JsongleFixture> {
   const config = parseConfig({

@@ -11,6 +11,7 @@ import type { DialectDeps, RunningDialect } from '../../../src/dialects/types.js
 import { startWorkspacesDialect } from '../../../src/dialects/workspaces/index.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import type { Store } from '../../../src/store/store.js';
+import { unrefTimers } from '../../../src/core/timers.js';
 
 export const TURN_SECRET = 'test-turn-secret';
 
@@ -43,13 +44,7 @@ export async function startWorkspaces(store: Store, env: Record<string, string> 
   const rooms = new RoomService({
     defaults: { maxParticipants: 100, emptyTimeout: 300, autoCreate: false },
     clock: Date.now,
-    timers: {
-      set(fn, ms) {
-        const t = setTimeout(fn, ms);
-        t.unref();
-        return () => clearTimeout(t);
-      },
-    },
+    timers: unrefTimers,
     onEvent: (e) => events.push(e),
   });
   const deps: DialectDeps = { config, rooms, store, logger: silentLogger(), registry: new Registry(), turn: turnFor(TURN_SECRET) };
