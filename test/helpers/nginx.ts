@@ -32,15 +32,20 @@ export function findBinary(name: string): string {
   throw new Error(`${name} is not installed (scripts/test.sh installs it: apt-get install ${name === 'nginx' ? 'nginx-light' : name})`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
+/** `n` distinct free ports: all are held open together, so the OS cannot hand out one twice. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<ReturnType<typeof createServer>>((res, rej) => {
+        const s = createServer();
+        s.once('error', rej);
+        s.listen(0, '127.0.0.1', () => res(s));
+      }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((res) => s.close(res))));
+  return ports;
 }
 
 /** Replaces `from` (which must occur exactly once) so a reshaped deploy/nginx.conf fails loudly. */
@@ -91,8 +96,7 @@ export async function startNginx(parleyPort: number): Promise<NginxFixture> {
   execFileSync(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
     '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'pipe' });
   const ca = readFileSync(cert, 'utf8');
-  const httpPort = await freePort();
-  const httpsPort = await freePort();
+  const [httpPort, httpsPort] = (await freePorts(2)) as [number, number];
   writeFileSync(join(dir, 'parley.conf'), siteConfig(parleyPort, httpPort, httpsPort, cert, key));
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, mainConfig(dir));
