@@ -54,6 +54,10 @@ export const ERRORS = {
   PARTICIPANT_NOT_FOUND: ['not_found', 'participant not found'],
   TRACK_NOT_FOUND: ['not_found', 'track not found'],
   RESUME_FAILED: ['not_found', 'no session to resume'],
+  // media
+  NOT_SFU_ROOM: ['bad_request', 'this request is only valid in an SFU room'],
+  SDP_INVALID: ['bad_request', 'the session description could not be applied'],
+  MEDIA_OVERLOADED: ['unavailable', 'the media server is at capacity; try again later'],
   // operations
   NOT_FOUND: ['not_found', 'route not found'],
   SHUTTING_DOWN: ['unavailable', 'server is shutting down'],

@@ -171,6 +171,21 @@ export const handlers = {
     conn.outbound.sendRaw(JSON.stringify({ type: 'pong', ...(msg.id !== undefined ? { id: msg.id } : {}), ...(msg.ts !== undefined ? { ts: msg.ts } : {}), serverTs: Date.now() }));
     return NO_RESPONSE;
   },
+  sfu_offer() {
+    throw new ParleyError('NOT_SFU_ROOM');
+  },
+  sfu_answer() {
+    throw new ParleyError('NOT_SFU_ROOM');
+  },
+  sfu_candidate() {
+    throw new ParleyError('NOT_SFU_ROOM');
+  },
+  subscribe() {
+    throw new ParleyError('NOT_SFU_ROOM');
+  },
+  track_settings() {
+    throw new ParleyError('NOT_SFU_ROOM');
+  },
 } satisfies { [T in ClientMessageType]: Handler<T> };
 
 /** Returned by handlers that wrote their own reply. */

@@ -34,8 +34,32 @@ export const signalPayload = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('candidate'), candidate: iceCandidate.nullable() }).strict(),
 ]);
 
+const sdp = z.string().min(1).max(128 * 1024);
+
+/** Simulcast layer announced by a publisher, lowest first (rids q, h, f by convention). */
+export const simulcastLayer = z
+  .object({
+    rid: z.string().min(1).max(16).regex(/^[A-Za-z0-9_-]+$/),
+    width: z.number().int().positive().max(16384),
+    height: z.number().int().positive().max(16384),
+    maxBitrate: z.number().int().positive().max(100_000_000).optional(),
+  })
+  .strict();
+
+export const sfuTarget = z.enum(['publisher', 'subscriber']);
+export const videoQuality = z.enum(['auto', 'low', 'medium', 'high']);
+
 export const clientMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('join'), id: id.optional(), token: z.string().min(1).max(8192), protocol: z.number().int().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('join'),
+      id: id.optional(),
+      token: z.string().min(1).max(8192),
+      protocol: z.number().int().optional(),
+      /** SFU rooms: subscribe to every track as it is published (default true). */
+      autoSubscribe: z.boolean().optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('resume'),
@@ -59,6 +83,8 @@ export const clientMessage = z.discriminatedUnion('type', [
       muted: z.boolean().optional(),
       width: z.number().int().positive().max(16384).optional(),
       height: z.number().int().positive().max(16384).optional(),
+      /** SFU rooms: the simulcast layers the publisher sends, lowest first (at most 3). */
+      layers: z.array(simulcastLayer).min(1).max(3).optional(),
     })
     .strict(),
   z.object({ type: z.literal('unpublish_track'), id: id.optional(), trackSid: sid }).strict(),
@@ -77,6 +103,34 @@ export const clientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('update_participant'), id: id.optional(), name: z.string().max(256).optional(), metadata: metadata.optional() }).strict(),
   z.object({ type: z.literal('ice_servers'), id: id.optional() }).strict(),
   z.object({ type: z.literal('ping'), id: id.optional(), ts: z.number().optional() }).strict(),
+  // ---- SFU rooms (docs/signaling.md "SFU rooms")
+  z
+    .object({
+      type: z.literal('sfu_offer'),
+      id: id.optional(),
+      /** Offer of the client's publisher connection; the response carries the server's answer. */
+      sdp,
+      /** Which m-line carries which published track. */
+      tracks: z.array(z.object({ mid: z.string().min(1).max(32), trackSid: sid }).strict()).max(64).default([]),
+    })
+    .strict(),
+  z.object({ type: z.literal('sfu_answer'), id: id.optional(), sdp }).strict(),
+  z.object({ type: z.literal('sfu_candidate'), id: id.optional(), target: sfuTarget, candidate: iceCandidate.nullable() }).strict(),
+  z.object({ type: z.literal('subscribe'), id: id.optional(), trackSid: sid, subscribe: z.boolean() }).strict(),
+  z
+    .object({
+      type: z.literal('track_settings'),
+      id: id.optional(),
+      trackSid: sid,
+      /** Manual layer choice; `auto` (default) follows bandwidth and the display size. */
+      quality: videoQuality.optional(),
+      /** Size at which the subscriber displays the video, in CSS pixels times devicePixelRatio. */
+      width: z.number().int().min(0).max(16384).optional(),
+      height: z.number().int().min(0).max(16384).optional(),
+      /** Stop forwarding this track to me without unsubscribing (hidden tile). */
+      paused: z.boolean().optional(),
+    })
+    .strict(),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessage>;
@@ -84,6 +138,10 @@ export type ClientMessageType = ClientMessage['type'];
 export type SignalPayload = z.infer<typeof signalPayload>;
 export type TrackSource = z.infer<typeof trackSource>;
 export type TrackKind = z.infer<typeof trackKind>;
+export type SimulcastLayer = z.infer<typeof simulcastLayer>;
+export type SfuTarget = z.infer<typeof sfuTarget>;
+export type VideoQuality = z.infer<typeof videoQuality>;
+export type IceCandidateInit = z.infer<typeof iceCandidate>;
 
 // ---- server -> client ---------------------------------------------------------------------
 
@@ -104,6 +162,8 @@ export interface TrackInfo {
   muted: boolean;
   width?: number;
   height?: number;
+  /** SFU rooms: simulcast layers, lowest first. */
+  layers?: SimulcastLayer[];
 }
 
 export interface ParticipantInfo {
@@ -116,10 +176,13 @@ export interface ParticipantInfo {
   tracks: TrackInfo[];
 }
 
+export type RoomType = 'sfu' | 'p2p';
+
 export interface RoomInfo {
   sid: string;
   name: string;
-  type: 'p2p';
+  /** `sfu`: media goes through the server; `p2p`: a mesh, the server relays `signal` messages. */
+  type: RoomType;
   metadata: string;
   maxParticipants: number;
   emptyTimeout: number;
@@ -162,8 +225,23 @@ export type ServerNotification =
   | { type: 'room_updated'; room: RoomInfo }
   | { type: 'signal'; from: string; payload: SignalPayload }
   | { type: 'data'; from: { sid: string; identity: string } | null; topic?: string; payload: unknown; ts: number }
+  /** SFU: the server's offer for the subscriber connection; answer with `sfu_answer`. */
+  | { type: 'sfu_offer'; sdp: string; tracks: SubscribedTrack[] }
+  | { type: 'sfu_candidate'; target: SfuTarget; candidate: IceCandidateInit | null }
+  /** SFU: the loudest participant now (null: nobody speaks). */
+  | { type: 'active_speaker'; participantSid: string | null }
+  /** SFU: a subscription the server could not make or had to end (admission control, permission). */
+  | { type: 'subscription_failed'; trackSid: string; code: string; message: string }
   /** The server ended this session (you were removed, replaced, or the room closed). */
   | { type: 'leave'; reason: LeaveReason; message?: string };
+
+/** One m-line of the subscriber connection and the published track it carries. */
+export interface SubscribedTrack {
+  mid: string;
+  trackSid: string;
+  participantSid: string;
+  kind: 'audio' | 'video';
+}
 
 /** Every notification carries a per-session sequence number, used by resume to replay. */
 export type SequencedNotification = ServerNotification & { seq: number };
