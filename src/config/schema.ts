@@ -40,11 +40,27 @@ const auth = z
 
 const rooms = z
   .object({
+    defaultType: z.enum(['sfu', 'p2p']).default('sfu').describe('Type of rooms created by a join or by POST /api/rooms without a type: sfu (media through the server) or p2p (mesh)'),
     maxParticipants: positiveInt(4).describe('Default participant limit of a P2P (mesh) room'),
+    sfuMaxParticipants: positiveInt(100).describe('Default participant limit of an SFU room'),
     emptyTimeout: durationSeconds(300).describe('Seconds an empty room is kept before it closes'),
     autoCreate: bool(true).describe('Create a room on first join when the token grants roomCreate or roomJoin'),
   })
   .prefault({});
+
+const rtc = z
+  .object({
+    portMin: port(50000).describe('Lowest UDP port of the SFU media (ICE) port range'),
+    portMax: port(60000).describe('Highest UDP port of the SFU media (ICE) port range'),
+    maxLoad: z
+      .number()
+      .min(0.1)
+      .max(1)
+      .default(0.85)
+      .describe('Event-loop utilisation (0..1) of the media thread above which new subscriptions are refused with MEDIA_OVERLOADED'),
+  })
+  .prefault({})
+  .refine((r) => r.portMin <= r.portMax, { message: 'rtc.portMin must not be above rtc.portMax' });
 
 const signaling = z
   .object({
@@ -72,6 +88,7 @@ export const configSchema = z.object({
   auth,
   rooms,
   signaling,
+  rtc,
   webhooks,
   turn: turnSection,
   dialects: dialectsSection,
@@ -93,7 +110,12 @@ export const ENV: Record<string, readonly string[]> = {
   PARLEY_LOG_FORMAT: ['log', 'format'],
   PARLEY_API_KEY: ['auth', 'apiKey'],
   PARLEY_API_SECRET: ['auth', 'apiSecret'],
+  PARLEY_ROOM_DEFAULT_TYPE: ['rooms', 'defaultType'],
   PARLEY_ROOM_MAX_PARTICIPANTS: ['rooms', 'maxParticipants'],
+  PARLEY_ROOM_SFU_MAX_PARTICIPANTS: ['rooms', 'sfuMaxParticipants'],
+  PARLEY_RTC_PORT_MIN: ['rtc', 'portMin'],
+  PARLEY_RTC_PORT_MAX: ['rtc', 'portMax'],
+  PARLEY_RTC_MAX_LOAD: ['rtc', 'maxLoad'],
   PARLEY_ROOM_EMPTY_TIMEOUT: ['rooms', 'emptyTimeout'],
   PARLEY_SIGNALING_MAX_FRAME: ['signaling', 'maxFrameBytes'],
   PARLEY_RESUME_GRACE: ['signaling', 'resumeGrace'],

@@ -10,7 +10,7 @@ import { newParticipantSid, newRoomSid, newTrackSid } from './ids.js';
 import { Participant, type ParticipantSink } from './participant.js';
 import { Room, type RoomOptions } from './room.js';
 import type { Collection, RoomRecord } from '../store/store.js';
-import type { LeaveReason, ParticipantInfo, Permissions, RoomInfo, SignalPayload, TrackInfo, TrackKind, TrackSource } from '../signaling/protocol.js';
+import type { LeaveReason, ParticipantInfo, Permissions, RoomInfo, RoomType, SignalPayload, SimulcastLayer, TrackInfo, TrackKind, TrackSource } from '../signaling/protocol.js';
 
 export type RoomEvent =
   | { type: 'room_started'; room: RoomInfo }
@@ -18,7 +18,10 @@ export type RoomEvent =
   | { type: 'participant_joined'; room: RoomInfo; participant: ParticipantInfo }
   | { type: 'participant_left'; room: RoomInfo; participant: ParticipantInfo; reason: LeaveReason }
   | { type: 'track_published'; room: RoomInfo; participant: ParticipantInfo; track: TrackInfo }
-  | { type: 'track_unpublished'; room: RoomInfo; participant: ParticipantInfo; track: TrackInfo };
+  | { type: 'track_unpublished'; room: RoomInfo; participant: ParticipantInfo; track: TrackInfo }
+  /** Not webhooks: for the media plane. */
+  | { type: 'track_muted'; room: RoomInfo; participant: ParticipantInfo; track: TrackInfo }
+  | { type: 'permissions_changed'; room: RoomInfo; participant: ParticipantInfo };
 
 export interface Timers {
   /** Runs fn after ms; returns a cancel function. */
@@ -26,7 +29,10 @@ export interface Timers {
 }
 
 export interface RoomDefaults {
+  /** Type of native rooms created without one; dialect rooms are always p2p. */
+  defaultType: RoomType;
   maxParticipants: number;
+  sfuMaxParticipants: number;
   emptyTimeout: number;
   autoCreate: boolean;
 }
@@ -42,6 +48,7 @@ export interface RoomServiceDeps {
 export interface CreateRoomInput {
   name: string;
   origin?: string | undefined;
+  type?: RoomType | undefined;
   maxParticipants?: number | undefined;
   emptyTimeout?: number | undefined;
   metadata?: string | undefined;
@@ -62,6 +69,7 @@ export interface PublishInput {
   muted?: boolean | undefined;
   width?: number | undefined;
   height?: number | undefined;
+  layers?: SimulcastLayer[] | undefined;
 }
 
 export interface ParticipantUpdate {
@@ -82,7 +90,7 @@ export class RoomService {
     const records = (await this.deps.repo?.list()) ?? [];
     for (const { value: r } of records) {
       if (this.rooms.has(r.name)) continue;
-      const room = new Room({ ...r, persistent: true, origin: 'native' });
+      const room = new Room({ ...r, type: r.type ?? 'sfu', persistent: true, origin: 'native' });
       this.rooms.set(r.name, room);
       // shutdown reported room_finished; this process starts the room again
       this.deps.onEvent({ type: 'room_started', room: room.info() });
@@ -192,6 +200,7 @@ export class RoomService {
       muted: input.muted ?? false,
       ...(input.width !== undefined ? { width: input.width } : {}),
       ...(input.height !== undefined ? { height: input.height } : {}),
+      ...(input.layers !== undefined && input.kind === 'video' ? { layers: input.layers.map((l) => ({ ...l })) } : {}),
     };
     participant.tracks.set(track.sid, track);
     if (!participant.hidden) room.broadcast({ type: 'track_published', participantSid: participant.sid, track }, participant);
@@ -215,6 +224,7 @@ export class RoomService {
     track.muted = muted;
     const note = { type: 'track_muted', participantSid: participant.sid, trackSid, muted } as const;
     room.broadcast(note, byAdmin || participant.hidden ? undefined : participant);
+    this.deps.onEvent({ type: 'track_muted', room: room.info(), participant: participant.info(), track });
     return track;
   }
 
@@ -228,6 +238,7 @@ export class RoomService {
       if (!participant.permissions.canPublish) for (const sid of [...participant.tracks.keys()]) this.unpublishTrack(participant, sid);
     }
     const info = participant.info();
+    if (update.permissions) this.deps.onEvent({ type: 'permissions_changed', room: room.info(), participant: info });
     if (participant.hidden) participant.sink.deliver({ type: 'participant_updated', participant: info });
     else room.broadcast({ type: 'participant_updated', participant: info });
     return info;
@@ -271,15 +282,18 @@ export class RoomService {
 
   private open(input: CreateRoomInput, persistent: boolean): Room {
     const d = this.deps.defaults;
+    const origin = input.origin ?? 'native';
+    const type = input.type ?? (origin === 'native' ? d.defaultType : 'p2p');
     const options: RoomOptions = {
       name: input.name,
       sid: newRoomSid(),
+      type,
       metadata: input.metadata ?? '',
-      maxParticipants: input.maxParticipants ?? d.maxParticipants,
+      maxParticipants: input.maxParticipants ?? (type === 'sfu' ? d.sfuMaxParticipants : d.maxParticipants),
       emptyTimeout: input.emptyTimeout ?? d.emptyTimeout,
       createdAt: this.deps.clock(),
       persistent,
-      origin: input.origin ?? 'native',
+      origin,
     };
     const room = new Room(options);
     this.rooms.set(room.name, room);

@@ -3,11 +3,12 @@
  */
 import { ParleyError } from './errors.js';
 import type { Participant } from './participant.js';
-import type { RoomInfo, ServerNotification } from '../signaling/protocol.js';
+import type { RoomInfo, RoomType, ServerNotification } from '../signaling/protocol.js';
 import type { RoomRecord } from '../store/store.js';
 
-/** What the store keeps of a room (name, sid, metadata, maxParticipants, emptyTimeout in seconds, createdAt), and: */
+/** What the store keeps of a room (name, sid, metadata, maxParticipants, emptyTimeout in seconds, createdAt, type), and: */
 export interface RoomOptions extends RoomRecord {
+  type: RoomType;
   /** Created through the REST API (kept in the store across restarts). */
   persistent: boolean;
   /** Which protocol opened the room: "native" or a dialect name (jsongle, workspaces, inclubit). */
@@ -79,7 +80,7 @@ export class Room {
     return {
       sid: o.sid,
       name: o.name,
-      type: 'p2p',
+      type: o.type,
       metadata: o.metadata,
       maxParticipants: o.maxParticipants,
       emptyTimeout: o.emptyTimeout,

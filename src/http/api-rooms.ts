@@ -17,6 +17,7 @@ const metadata = z.string().max(16 * 1024);
 const createRoomBody = z
   .object({
     name: roomName,
+    type: z.enum(['sfu', 'p2p']).optional(),
     maxParticipants: z.number().int().positive().max(1000).optional(),
     emptyTimeout: z.number().int().positive().max(7 * 86400).optional(),
     metadata: metadata.optional(),

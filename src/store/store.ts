@@ -15,6 +15,8 @@ export interface RoomRecord {
   maxParticipants: number;
   emptyTimeout: number;
   createdAt: number;
+  /** sfu or p2p; absent in records written before SFU rooms existed (read as sfu). */
+  type?: 'sfu' | 'p2p';
 }
 
 /**

@@ -61,6 +61,7 @@ export interface OutgoingTrack {
   readonly codec: CodecInfo | undefined;
   /** Sends one RTP packet (canonical extension ids). Never modifies `packet` (kept for NACKs). */
   sendRtp(packet: Buffer): void;
+  /** Ends the m-line (rejected with port 0 at the next negotiation; werift reuses it later). */
   stop(): void;
 }
 
@@ -97,6 +98,8 @@ export interface MediaTransport {
   addOutgoing(kind: MediaKind, opts?: { readonly mimeType?: string }): OutgoingTrack;
   /** Sends a compound RTCP packet (PLI, FIR, REMB, SR...) to the remote. */
   sendRtcp(packet: Buffer): void;
+  /** Opens a data channel from this side (before the next offer). */
+  createDataChannel(label: string, opts: { readonly ordered: boolean; readonly maxRetransmits?: number }): void;
   /** Sends on an open data channel with this label; false if there is none. */
   sendData(label: string, data: Buffer | string): boolean;
   close(): Promise<void>;

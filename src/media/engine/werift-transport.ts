@@ -138,6 +138,12 @@ export class WeriftTransport implements MediaTransport {
     void dtls.sendRtcp(packets);
   }
 
+  createDataChannel(label: string, opts: { readonly ordered: boolean; readonly maxRetransmits?: number }): void {
+    this.watchChannel(
+      this.pc.createDataChannel(label, { ordered: opts.ordered, ...(opts.maxRetransmits !== undefined ? { maxRetransmits: opts.maxRetransmits } : {}) }),
+    );
+  }
+
   sendData(label: string, data: Buffer | string): boolean {
     const channel = this.channels.get(label);
     if (channel === undefined || channel.readyState !== 'open') return false;
@@ -278,6 +284,6 @@ class WeriftOutgoingTrack implements OutgoingTrack {
   }
 
   stop(): void {
-    this.transceiver.sender.stop();
+    this.transceiver.stop();
   }
 }

@@ -40,7 +40,7 @@ export async function startInclubit(store: Store, env: Record<string, string> = 
   });
   const events: RoomEvent[] = [];
   const rooms = new RoomService({
-    defaults: { maxParticipants: 100, emptyTimeout: 300, autoCreate: false },
+    defaults: { defaultType: 'p2p', maxParticipants: 100, sfuMaxParticipants: 100, emptyTimeout: 300, autoCreate: false },
     clock: Date.now,
     timers: unrefTimers,
     onEvent: (e) => events.push(e),

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ParleyError } from '../../../src/core/errors.js';
 import type { ParticipantSink } from '../../../src/core/participant.js';
-import { RoomService, type RoomEvent } from '../../../src/core/room-service.js';
+import { RoomService, type RoomDefaults, type RoomEvent } from '../../../src/core/room-service.js';
 import type { LeaveReason, ServerNotification } from '../../../src/signaling/protocol.js';
 
 /** Manual clock and timers: time moves only when the test says so. */
-function harness(defaults = { maxParticipants: 2, emptyTimeout: 10, autoCreate: true }) {
+function harness(d: Omit<RoomDefaults, 'defaultType' | 'sfuMaxParticipants'> = { maxParticipants: 2, emptyTimeout: 10, autoCreate: true }) {
+  const defaults: RoomDefaults = { defaultType: 'p2p', sfuMaxParticipants: d.maxParticipants, ...d };
   let now = 1000;
   const pending: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
   const events: RoomEvent[] = [];
