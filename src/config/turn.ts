@@ -1,4 +1,5 @@
 /** Config section of the embedded STUN/TURN server (src/turn/). */
+import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { bool, durationSeconds, list, optionalString, port, positiveInt } from './fields.js';
 
@@ -15,6 +16,17 @@ export const turnSection = z
     relayPortMax: port(65535).describe('Highest relay port'),
     relayIp: optionalString().describe('Address relay sockets bind to (default: listenIp)'),
     publicIp: optionalString().describe('Address advertised in XOR-RELAYED-ADDRESS and ICE candidates (1:1 NAT, e.g. a cloud VM)'),
+    relayIp6: z
+      .string()
+      .default('auto')
+      .refine((v) => v === 'auto' || v === 'none' || (isIPv6(v) && v !== '::'), { message: 'must be "auto", "none" or a concrete IPv6 address' })
+      .describe('IPv6 address relay sockets bind to for REQUESTED-ADDRESS-FAMILY/ADDITIONAL-ADDRESS-FAMILY IPv6: an address, "auto" (the first global IPv6 of the host, if any) or "none" (IPv6 relays get 440)'),
+    publicIp6: optionalString()
+      .refine((v) => v === undefined || isIPv6(v), { message: 'must be an IPv6 address' })
+      .describe('IPv6 address advertised in XOR-RELAYED-ADDRESS for IPv6 relays (default: the IPv6 relay address)'),
+    listenIp6: optionalString()
+      .refine((v) => v === undefined || isIPv6(v), { message: 'must be an IPv6 address, e.g. ::' })
+      .describe('Also listen for clients (UDP, TCP, TLS) on this IPv6 address, same ports (e.g. ::); off when unset'),
     allowLoopbackPeers: bool(false).describe('TESTS ONLY: allow relaying to loopback peers (127/8, ::1); logs a warning'),
     allowPeers: list().describe('CIDRs that override the peer deny list'),
     denyPeers: list().describe('Extra CIDRs to refuse as peers'),

@@ -10,13 +10,14 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
+import { ParleyError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { parseUsers } from './core/auth.js';
 import { SharedQuota } from './core/quota.js';
 import type { StatsSnapshot } from './core/stats.js';
 import type { CoreOptions, Source } from './core/types.js';
 import { mergeSnapshots, registerTurnMetrics } from './metrics.js';
-import { literalLookup } from './runner/relay-ports.js';
+import { literalLookup, type PortRange } from './runner/relay-ports.js';
 import { Shard } from './runner/shard.js';
 import { listenTcp, listenTls, StreamConnections } from './runner/stream-listener.js';
 import type { FromWorker, ToWorker, WorkerInit } from './runner/worker-protocol.js';
@@ -50,6 +51,31 @@ export function advertisedAddress(c: Config['turn']): string {
     for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
   }
   return '127.0.0.1';
+}
+
+const isLinkLocal6 = (ip: string): boolean => /^fe[89ab]/i.test(ip);
+
+/**
+ * The IPv6 relay address: turn.relayIp6 when it is an address, none for "none", and for "auto" a
+ * concrete IPv6 listen address or else the first global (non-internal, non-link-local) IPv6 of the host.
+ */
+export function ipv6RelayAddress(c: Config['turn']): string | undefined {
+  if (c.relayIp6 === 'none') return undefined;
+  if (c.relayIp6 !== 'auto') return c.relayIp6;
+  if (c.listenIp.includes(':') && !isWildcard(c.listenIp)) return c.listenIp;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv6' && !i.internal && !isLinkLocal6(i.address)) return i.address;
+  }
+  return undefined;
+}
+
+/** Whether a UDP socket can bind `ip` (an address the host really has). */
+function canBind(ip: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket(ip.includes(':') ? 'udp6' : 'udp4');
+    s.once('error', () => (s.close(), resolve(false)));
+    s.bind(0, ip, () => (s.close(), resolve(true)));
+  });
 }
 
 /** Start a relay worker; from TypeScript sources (tests, `npm run dev`) through tsx's loader. */
@@ -99,6 +125,9 @@ class EmbeddedTurn implements TurnService {
     };
     const range = { ip: c.relayIp ?? c.listenIp, min: c.relayPortMin, max: c.relayPortMax };
     const advertisedIp = advertisedAddress(c);
+    const range6 = await this.ipv6Range(c);
+    const advertisedIp6 = range6 && (c.publicIp6 ?? range6.ip);
+    core.ipv6Relay = range6 !== undefined;
     const nWorkers = c.workers > 0 ? c.workers : os.availableParallelism() > 1 ? os.availableParallelism() : 0;
 
     // UDP and TCP share one port; with port 0 pick one that is free for both
@@ -127,6 +156,8 @@ class EmbeddedTurn implements TurnService {
       core: { ...core, quota: new SharedQuota(quotaBuffer, c.maxAllocationsPerUser, c.maxAllocations), nonceKey },
       range,
       advertisedIp,
+      range6,
+      advertisedIp6,
       index: 255,
       io: {
         send: (to: Source, data: Buffer) => (to.transport === 'udp' ? udp.send(data, to.address.port, to.address.ip) : streams.send(to, data)),
@@ -147,7 +178,7 @@ class EmbeddedTurn implements TurnService {
     for (let i = 0; i < nWorkers; i++) {
       const init: WorkerInit = {
         core, quotaBuffer, maxPerUser: c.maxAllocationsPerUser, maxTotal: c.maxAllocations, nonceKey,
-        range, advertisedIp, index: i, listenIp: c.listenIp, listenPort: udpPort,
+        range, advertisedIp, range6, advertisedIp6, index: i, listenIp: c.listenIp, listenPort: udpPort,
       };
       const w = startWorker(init);
       this.workerStats.push(shard.core.stats.snapshot());
@@ -173,7 +204,19 @@ class EmbeddedTurn implements TurnService {
     this.pinTimer.unref();
 
     registerTurnMetrics(this.opts.registry, () => mergeSnapshots([shard.core.stats.snapshot(), ...this.workerStats]));
-    this.log.info({ ports: this.ports, workers: nWorkers, relay: range, advertisedIp }, 'turn server listening');
+    this.log.info({ ports: this.ports, workers: nWorkers, relay: range, advertisedIp, relay6: range6, advertisedIp6 }, 'turn server listening');
+  }
+
+  /** The IPv6 relay port range, if the host has a usable IPv6 relay address (a configured one must bind). */
+  private async ipv6Range(c: Config['turn']): Promise<PortRange | undefined> {
+    const ip = ipv6RelayAddress(c);
+    if (!ip) return undefined;
+    if (!(await canBind(ip))) {
+      if (c.relayIp6 !== 'auto') throw new ParleyError('CONFIG_INVALID', `turn.relayIp6 (PARLEY_TURN_RELAY_IP6): cannot bind ${ip} (not an address of this host?)`);
+      this.log.warn({ ip }, 'turn: IPv6 relay address not bindable, IPv6 relays disabled (440)');
+      return undefined;
+    }
+    return { ip, min: c.relayPortMin, max: c.relayPortMax };
   }
 
   /** Datagrams on the shared listening socket: Binding here, everything else to the client's worker. */

@@ -22,7 +22,8 @@ export interface TcpConnection {
 
 export class Allocation {
   state: 'pending' | 'active' = 'pending';
-  relay: TransportAddress | undefined;
+  /** Relayed transport addresses, one per family (two for a dual allocation). */
+  relays: readonly TransportAddress[] = [];
   expires: number;
   /** Peer IP → expiry (ms). Permissions ignore the port (RFC 8656 §9). */
   readonly permissions = new Map<string, number>();
@@ -34,6 +35,8 @@ export class Allocation {
   allocateResponse: Buffer | undefined;
   allocateFingerprint: boolean;
   reservationToken: Buffer | undefined;
+  /** A dual allocation was asked for but there is no IPv6 relay: answer with ADDRESS-ERROR-CODE 440. */
+  additionalRefused = false;
   /** Bandwidth bucket (bytes). */
   budget = 0;
   budgetAt = 0;
@@ -45,7 +48,8 @@ export class Allocation {
     readonly quotaUser: string,
     readonly key: Buffer,
     readonly transport: 'udp' | 'tcp',
-    readonly family: 4 | 6,
+    /** Families asked for; narrowed to the ones bound once the relay is open. */
+    public families: readonly (4 | 6)[],
     lifetimeSec: number,
     now: number,
     tid: Buffer,
@@ -54,6 +58,10 @@ export class Allocation {
     this.expires = now + lifetimeSec * 1000;
     this.allocateTid = Buffer.from(tid);
     this.allocateFingerprint = fingerprint;
+  }
+
+  hasFamily(f: 4 | 6): boolean {
+    return this.families[0] === f || this.families[1] === f;
   }
 
   hasPermission(ip: string, now: number): boolean {

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { addrKey, type TransportAddress } from '../stun/address.js';
-import { decodeChannel, decodeXorAddress, encodeXorAddress, readU32, u32 } from '../stun/attributes.js';
-import { Attr, Class, KNOWN_REQUIRED, Method, Transport } from '../stun/constants.js';
+import { decodeChannel, decodeFamily, decodeXorAddress, encodeAddressErrorCode, encodeXorAddress, readU32, u32 } from '../stun/attributes.js';
+import { Attr, Class, ErrorReason, KNOWN_REQUIRED, Method, Transport } from '../stun/constants.js';
 import { encode, getAttr, looksLikeStun, parse, type OutAttr, type StunMessage } from '../stun/message.js';
 import { Allocation, type TcpConnection } from './allocation.js';
 import { Authenticator, type Authed } from './authenticate.js';
@@ -116,14 +116,17 @@ export class TurnCore {
       return [{ kind: 'send', to: a.source, data: failure(this.ctx, req, result.code, [], a.key) }];
     }
     a.state = 'active';
-    a.relay = result.relay;
+    a.relays = result.relays;
+    a.families = result.relays.map((r) => r.family);
     a.reservationToken = result.token;
     this.stats.allocationsCreated++;
-    const attrs: OutAttr[] = [
-      { type: Attr.XorRelayedAddress, value: encodeXorAddress(result.relay, a.allocateTid) },
+    const attrs: OutAttr[] = result.relays.map((r) => ({ type: Attr.XorRelayedAddress, value: encodeXorAddress(r, a.allocateTid) }));
+    attrs.push(
       { type: Attr.Lifetime, value: u32(Math.round((a.expires - now) / 1000)) },
       { type: Attr.XorMappedAddress, value: encodeXorAddress(a.source.address, a.allocateTid) },
-    ];
+    );
+    const addressError = a.additionalRefused ? 440 : result.additionalError;
+    if (addressError) attrs.push({ type: Attr.AddressErrorCode, value: encodeAddressErrorCode(6, addressError, ErrorReason[addressError] ?? 'Error') });
     if (result.token) attrs.push({ type: Attr.ReservationToken, value: result.token });
     a.allocateResponse = success(this.ctx, req, attrs, a.key);
     return [{ kind: 'send', to: a.source, data: a.allocateResponse }];
@@ -278,31 +281,53 @@ export class TurnCore {
     const evenPort = getAttr(req, Attr.EvenPort);
     const token = getAttr(req, Attr.ReservationToken);
     const famAttr = getAttr(req, Attr.RequestedAddressFamily);
-    if (token && (evenPort || famAttr)) return fail(400);
+    const addAttr = getAttr(req, Attr.AdditionalAddressFamily);
+    if (token && (evenPort || famAttr || addAttr)) return fail(400);
     if (token && token.length !== 8) return fail(400);
     if (evenPort && evenPort.length !== 1 && evenPort.length !== 4) return fail(400);
-    let family: 4 | 6 = 4;
-    if (famAttr) {
-      if (famAttr.length !== 4) return fail(400);
-      if (famAttr[0] === 0x02) family = 6;
-      else if (famAttr[0] !== 0x01) return fail(440);
-    }
-    if (family === 6 && !this.opts.ipv6Relay) return fail(440);
+    const fam = this.allocationFamilies(famAttr, addAttr, proto === Transport.TCP);
+    if (typeof fam === 'number') return fail(fam);
     if (proto === Transport.TCP && (evenPort || token)) return fail(400);
     if (!this.opts.quota.tryAcquire(auth.quotaUser)) return fail(486);
     const lifetime = clampLifetime(readU32(getAttr(req, Attr.Lifetime)));
     const a = new Allocation(
       this.nextAlloc++, src, auth.username, auth.quotaUser, auth.key,
-      proto === Transport.TCP ? 'tcp' : 'udp', family, lifetime, now, req.tid, req.hasFingerprint,
+      proto === Transport.TCP ? 'tcp' : 'udp', fam.families, lifetime, now, req.tid, req.hasFingerprint,
     );
+    a.additionalRefused = fam.additionalRefused;
     this.bySource.set(src.key, a);
     this.byId.set(a.id, a);
     this.stats.allocationsActive = this.byId.size;
     out.push({
-      kind: 'openRelay', alloc: a.id, transport: a.transport, family,
+      kind: 'openRelay', alloc: a.id, transport: a.transport, families: a.families,
       evenPort: evenPort !== undefined, reserveNext: evenPort !== undefined && ((evenPort[0] as number) & 0x80) !== 0,
       token: token ? Buffer.from(token) : undefined,
     });
+  }
+
+  /**
+   * RFC 8656 §7.2 steps on address families: REQUESTED-ADDRESS-FAMILY picks one family (440 when it
+   * has no relay address here); ADDITIONAL-ADDRESS-FAMILY (IPv6 only, not with the former, not for
+   * TCP allocations) asks for a dual allocation, which falls back to IPv4 with an ADDRESS-ERROR-CODE
+   * 440 when there is no IPv6 relay. Returns the families, or an error code.
+   */
+  private allocationFamilies(
+    requested: Buffer | undefined,
+    additional: Buffer | undefined,
+    tcp: boolean,
+  ): { families: (4 | 6)[]; additionalRefused: boolean } | number {
+    if (requested && additional) return 400;
+    if (requested) {
+      const f = decodeFamily(requested);
+      if (f === 'malformed') return 400;
+      if (f === 'unknown' || (f === 6 && !this.opts.ipv6Relay)) return 440;
+      return { families: [f], additionalRefused: false };
+    }
+    if (additional) {
+      if (tcp || decodeFamily(additional) !== 6) return 400;
+      return this.opts.ipv6Relay ? { families: [4, 6], additionalRefused: false } : { families: [4], additionalRefused: true };
+    }
+    return { families: [4], additionalRefused: false };
   }
 
   // ---------------------------------------------------------------- Refresh (RFC 8656 §8)
@@ -312,7 +337,9 @@ export class TurnCore {
     if (!r) return;
     const { a, auth } = r;
     const fam = getAttr(req, Attr.RequestedAddressFamily);
-    if (fam && fam.length === 4 && (fam[0] === 0x02 ? 6 : 4) !== a.family) {
+    const family = fam && decodeFamily(fam);
+    if (family === 'malformed') return void out.push({ kind: 'send', to: src, data: failure(this.ctx, req, 400, [], auth.key) });
+    if (family !== undefined && (family === 'unknown' || !a.hasFamily(family))) {
       out.push({ kind: 'send', to: src, data: failure(this.ctx, req, 443, [], auth.key) });
       return;
     }
@@ -355,7 +382,7 @@ export class TurnCore {
 
   /** 443 on a family mismatch, 403 when the policy refuses the peer, else 0. */
   private peerRefusal(a: Allocation, p: TransportAddress): number {
-    if (p.family !== a.family) return 443;
+    if (!a.hasFamily(p.family)) return 443;
     const v = this.policy.check(p.ip);
     if (v.ok) return 0;
     TurnStats.bump(this.stats.refusedPeers, v.reason);
@@ -400,7 +427,7 @@ export class TurnCore {
     const data = getAttr(msg, Attr.Data);
     const peer = pa ? decodeXorAddress(pa, msg.tid) : undefined;
     if (!peer || !data) return void this.dropped('bad_send');
-    if (peer.family !== a.family) return void this.dropped('family_mismatch');
+    if (!a.hasFamily(peer.family)) return void this.dropped('family_mismatch');
     const v = this.policy.check(peer.ip);
     if (!v.ok) {
       TurnStats.bump(this.stats.refusedPeers, v.reason);

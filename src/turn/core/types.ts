@@ -20,7 +20,8 @@ export type Action =
       readonly kind: 'openRelay';
       readonly alloc: number;
       readonly transport: 'udp' | 'tcp';
-      readonly family: 4 | 6;
+      /** One family, or two for a dual allocation (RFC 8656 §7.2 ADDITIONAL-ADDRESS-FAMILY: [4, 6]). */
+      readonly families: readonly (4 | 6)[];
       readonly evenPort: boolean;
       readonly reserveNext: boolean;
       readonly token: Buffer | undefined;
@@ -35,7 +36,11 @@ export type Action =
   | { readonly kind: 'closeSource'; readonly to: Source };
 
 export type RelayResult =
-  | { ok: true; relay: TransportAddress; token?: Buffer | undefined }
+  /**
+   * One relayed address per family bound, in the order asked. When the additional family of a dual
+   * allocation could not be bound, `additionalError` says why (sent as ADDRESS-ERROR-CODE).
+   */
+  | { ok: true; relays: readonly TransportAddress[]; token?: Buffer | undefined; additionalError?: 440 | 508 }
   | { ok: false; code: 440 | 508 };
 
 /** Shared allocation quota (per user and total); may be backed by shared memory across workers. */
@@ -55,7 +60,7 @@ export interface CoreOptions {
   maxPermissionsPerAllocation: number;
   /** bits/s per allocation, 0 = unlimited. */
   maxBitrate: number;
-  /** Whether an IPv6 relay address exists (else REQUESTED-ADDRESS-FAMILY IPv6 gets 440). */
+  /** Whether an IPv6 relay address exists (else REQUESTED-ADDRESS-FAMILY IPv6 gets 440, ADDITIONAL-ADDRESS-FAMILY an ADDRESS-ERROR-CODE 440). */
   ipv6Relay: boolean;
   quota: Quota;
   nonceLifetimeMs?: number;

@@ -22,10 +22,20 @@ export interface ClientIo {
 }
 
 interface Relay {
-  udp?: dgram.Socket;
+  udp4?: dgram.Socket | undefined;
+  udp6?: dgram.Socket | undefined;
   tcp?: net.Server;
   src: Source;
 }
+
+interface Reserved {
+  socket: dgram.Socket;
+  family: 4 | 6;
+  port: number;
+  expires: number;
+}
+
+const udpFor = (r: Relay | undefined, family: 4 | 6): dgram.Socket | undefined => (family === 6 ? r?.udp6 : r?.udp4);
 
 interface PeerConn {
   socket: net.Socket;
@@ -39,6 +49,9 @@ export interface ShardOptions {
   range: PortRange;
   /** Address put in XOR-RELAYED-ADDRESS (public IP behind 1:1 NAT), default range.ip. */
   advertisedIp: string;
+  /** IPv6 relay sockets (RFC 6156 / RFC 8656 §7.2); without it IPv6 relays get 440. */
+  range6?: PortRange | undefined;
+  advertisedIp6?: string | undefined;
   /** Shard index, stored in the first byte of RESERVATION-TOKENs so the dispatcher can route them. */
   index: number;
   io: ClientIo;
@@ -48,7 +61,7 @@ export interface ShardOptions {
 export class Shard {
   readonly core: TurnCore;
   private readonly relays = new Map<number, Relay>();
-  private readonly tokens = new Map<string, { socket: dgram.Socket; port: number; expires: number }>();
+  private readonly tokens = new Map<string, Reserved>();
   private readonly peerConns = new Map<number, PeerConn>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -64,7 +77,7 @@ export class Shard {
     const b0 = buf[0];
     if (b0 !== undefined && b0 >= 0x40 && b0 <= 0x7f) {
       const r = this.core.channelRelay(buf, src, Date.now());
-      if (r && r.kind === 'relay') this.relays.get(r.alloc)?.udp?.send(r.data, r.peer.port, r.peer.ip);
+      if (r && r.kind === 'relay') udpFor(this.relays.get(r.alloc), r.peer.family)?.send(r.data, r.peer.port, r.peer.ip);
       return;
     }
     const actions = this.core.handle(buf, src, Date.now());
@@ -96,11 +109,9 @@ export class Shard {
       case 'send':
         this.o.io.send(a.to, a.data);
         return;
-      case 'relay': {
-        const r = this.relays.get(a.alloc);
-        r?.udp?.send(a.data, a.peer.port, a.peer.ip);
+      case 'relay':
+        udpFor(this.relays.get(a.alloc), a.peer.family)?.send(a.data, a.peer.port, a.peer.ip);
         return;
-      }
       case 'openRelay':
         void this.openRelay(a);
         return;
@@ -130,56 +141,86 @@ export class Shard {
     }
   }
 
+  private rangeFor(family: 4 | 6): PortRange | undefined {
+    return family === 4 ? this.o.range : this.o.range6;
+  }
+
+  private advertised(family: 4 | 6, port: number): TransportAddress {
+    const ip = family === 4 ? this.o.advertisedIp : (this.o.advertisedIp6 ?? this.o.range6?.ip ?? '::');
+    return { family, ip, port };
+  }
+
   private async openRelay(a: Extract<Action, { kind: 'openRelay' }>): Promise<void> {
-    const now = (): number => Date.now();
-    const src = this.core.allocation(a.alloc)?.source;
-    if (!src) return;
-    const advertised = (port: number): TransportAddress => ({ family: 4, ip: this.o.advertisedIp, port });
-    if (a.family !== 4) return this.applyAll(this.core.relayOpened(a.alloc, { ok: false, code: 440 }, now()));
-    if (a.transport === 'tcp') {
-      const b = await bindTcpRelay(this.o.range);
-      if (!b || this.closed) return this.applyAll(this.core.relayOpened(a.alloc, { ok: false, code: 508 }, now()));
-      this.relays.set(a.alloc, { tcp: b.server, src });
-      b.server.on('connection', (s) => this.tcpIncoming(a.alloc, s));
-      return this.applyAll(this.core.relayOpened(a.alloc, { ok: true, relay: advertised(b.port) }, now()));
-    }
-    let socket: dgram.Socket | undefined;
-    let port = 0;
-    let token: Buffer | undefined;
-    if (a.token) {
-      const t = this.tokens.get(a.token.toString('hex'));
-      if (t) {
-        this.tokens.delete(a.token.toString('hex'));
-        socket = t.socket;
-        port = t.port;
-      }
-    } else {
-      const b = await bindUdpRelay(this.o.range, a.evenPort, a.reserveNext);
-      if (b) {
-        socket = b.socket;
-        port = b.port;
-        if (b.reserved) {
-          token = randomBytes(8);
-          token[0] = this.o.index;
-          this.tokens.set(token.toString('hex'), { socket: b.reserved, port: b.port + 1, expires: Date.now() + TOKEN_TTL_MS });
-        }
-      }
-    }
-    if (!socket || this.closed) {
-      socket?.close();
-      return this.applyAll(this.core.relayOpened(a.alloc, { ok: false, code: 508 }, now()));
-    }
     const id = a.alloc;
-    const s = socket;
+    const fail = (code: 440 | 508): void => this.applyAll(this.core.relayOpened(id, { ok: false, code }, Date.now()));
+    const src = this.core.allocation(id)?.source;
+    if (!src) return;
+    const [primary = 4, additional] = a.families;
+    const range = this.rangeFor(primary);
+    if (!range) return fail(440);
+    if (a.transport === 'tcp') {
+      const b = await bindTcpRelay(range);
+      if (!b || this.closed) return (b?.server.close(), fail(508));
+      this.relays.set(id, { tcp: b.server, src });
+      b.server.on('connection', (s) => this.tcpIncoming(id, s));
+      return this.applyAll(this.core.relayOpened(id, { ok: true, relays: [this.advertised(primary, b.port)] }, Date.now()));
+    }
+    const first = await this.bindFirst(a, primary, range);
+    let second: { socket: dgram.Socket; port: number } | undefined;
+    let additionalError: 440 | 508 | undefined;
+    if (first && additional !== undefined) {
+      const r6 = this.rangeFor(additional);
+      second = r6 && (await bindUdpRelay(r6, a.evenPort, false));
+      if (!second) additionalError = r6 ? 508 : 440;
+    }
+    if (!first || this.closed) {
+      first?.socket.close();
+      second?.socket.close();
+      return fail(508);
+    }
+    const relay: Relay = { src };
+    const relays = [this.advertised(first.family, first.port)];
+    this.listen(id, relay, first.socket, first.family);
+    if (second && additional !== undefined) {
+      this.listen(id, relay, second.socket, additional);
+      relays.push(this.advertised(additional, second.port));
+    }
+    this.relays.set(id, relay);
+    const actions = this.core.relayOpened(id, { ok: true, relays, token: first.token, additionalError }, Date.now());
+    if (this.core.allocation(id)?.state === 'active') this.o.io.allocationActive?.(src, id);
+    this.applyAll(actions);
+  }
+
+  /** The UDP relay socket of the first family: a reserved one (RESERVATION-TOKEN) or a fresh bind (EVEN-PORT, R bit). */
+  private async bindFirst(
+    a: Extract<Action, { kind: 'openRelay' }>,
+    family: 4 | 6,
+    range: PortRange,
+  ): Promise<{ socket: dgram.Socket; port: number; family: 4 | 6; token?: Buffer } | undefined> {
+    if (a.token) {
+      const key = a.token.toString('hex');
+      const t = this.tokens.get(key);
+      this.tokens.delete(key);
+      // the token's socket decides the family (the request cannot carry REQUESTED-ADDRESS-FAMILY)
+      return t && { socket: t.socket, port: t.port, family: t.family };
+    }
+    const b = await bindUdpRelay(range, a.evenPort, a.reserveNext);
+    if (!b) return undefined;
+    if (!b.reserved) return { socket: b.socket, port: b.port, family };
+    const token = randomBytes(8);
+    token[0] = this.o.index;
+    this.tokens.set(token.toString('hex'), { socket: b.reserved, family, port: b.port + 1, expires: Date.now() + TOKEN_TTL_MS });
+    return { socket: b.socket, port: b.port, family, token };
+  }
+
+  private listen(id: number, relay: Relay, s: dgram.Socket, family: 4 | 6): void {
     s.on('message', (msg, rinfo) => {
-      const act = this.core.fromPeer(id, { family: 4, ip: rinfo.address, port: rinfo.port }, msg, Date.now());
+      const act = this.core.fromPeer(id, { family, ip: rinfo.address, port: rinfo.port }, msg, Date.now());
       if (act && act.kind === 'send') this.o.io.send(act.to, act.data);
     });
     s.on('error', () => this.o.onDrop?.('relay_socket_error'));
-    this.relays.set(id, { udp: s, src });
-    const actions = this.core.relayOpened(id, { ok: true, relay: advertised(port), token }, now());
-    if (this.core.allocation(id)?.state === 'active') this.o.io.allocationActive?.(src, id);
-    this.applyAll(actions);
+    if (family === 6) relay.udp6 = s;
+    else relay.udp4 = s;
   }
 
   private applyAll(actions: Action[]): void {
@@ -190,13 +231,14 @@ export class Shard {
     const r = this.relays.get(id);
     if (!r) return;
     this.relays.delete(id);
-    r.udp?.close();
+    r.udp4?.close();
+    r.udp6?.close();
     r.tcp?.close();
     this.o.io.allocationGone?.(r.src);
   }
 
   private tcpConnect(alloc: number, connectionId: number, peer: TransportAddress): void {
-    const socket = net.connect({ host: peer.ip, port: peer.port, localAddress: this.o.range.ip });
+    const socket = net.connect({ host: peer.ip, port: peer.port, localAddress: this.rangeFor(peer.family)?.ip ?? this.o.range.ip });
     socket.setNoDelay(true);
     const timer = setTimeout(() => socket.destroy(), 10_000);
     socket.once('connect', () => {
@@ -212,7 +254,8 @@ export class Shard {
   }
 
   private tcpIncoming(alloc: number, socket: net.Socket): void {
-    const peer: TransportAddress = { family: 4, ip: socket.remoteAddress?.replace(/^::ffff:/, '') ?? '', port: socket.remotePort ?? 0 };
+    const ip = socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, '') ?? '';
+    const peer: TransportAddress = { family: ip.includes(':') ? 6 : 4, ip, port: socket.remotePort ?? 0 };
     const r = this.core.tcpIncoming(alloc, peer, Date.now());
     if (!r) return void socket.destroy();
     socket.setNoDelay(true);

@@ -11,6 +11,8 @@ export interface WorkerInit {
   nonceKey: Uint8Array;
   range: PortRange;
   advertisedIp: string;
+  range6: PortRange | undefined;
+  advertisedIp6: string | undefined;
   index: number;
   listenIp: string;
   listenPort: number;

@@ -23,6 +23,8 @@ const shard = new Shard({
   core: { ...init.core, quota: new SharedQuota(init.quotaBuffer, init.maxPerUser, init.maxTotal), nonceKey: Buffer.from(init.nonceKey) },
   range: init.range,
   advertisedIp: init.advertisedIp,
+  range6: init.range6,
+  advertisedIp6: init.advertisedIp6,
   index: init.index,
   io: {
     send(to, data) {

@@ -54,6 +54,19 @@ export function encodeErrorCode(code: number, reason: string): Buffer {
   return out;
 }
 
+/** ADDRESS-ERROR-CODE (RFC 8656 §18.13): the family the error is about, then an ERROR-CODE body. */
+export function encodeAddressErrorCode(family: 4 | 6, code: number, reason: string): Buffer {
+  const out = encodeErrorCode(code, reason);
+  out[0] = family === 6 ? Family.IPv6 : Family.IPv4;
+  return out;
+}
+
+/** REQUESTED-ADDRESS-FAMILY / ADDITIONAL-ADDRESS-FAMILY (RFC 8656 §18.10-11): 4, 6, 'unknown' family or 'malformed'. */
+export function decodeFamily(v: Buffer): 4 | 6 | 'unknown' | 'malformed' {
+  if (v.length !== 4) return 'malformed';
+  return v[0] === Family.IPv4 ? 4 : v[0] === Family.IPv6 ? 6 : 'unknown';
+}
+
 export function decodeErrorCode(v: Buffer): { code: number; reason: string } | undefined {
   if (v.length < 4) return undefined;
   return { code: ((v[2] as number) & 0x7) * 100 + (v[3] as number), reason: v.subarray(4).toString('utf8') };

@@ -47,6 +47,7 @@ export const Attr = {
   UseCandidate: 0x0025,
   ConnectionId: 0x002a,
   AdditionalAddressFamily: 0x8000,
+  AddressErrorCode: 0x8001,
   PasswordAlgorithms: 0x8002,
   AlternateDomain: 0x8003,
   Software: 0x8022,

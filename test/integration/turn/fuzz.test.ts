@@ -91,7 +91,7 @@ describe('TURN fuzz', () => {
     const r = rng(0xc0ffee);
     const core = new TurnCore({
       realm: REALM, users: new Map([['test', 'testpass']]), allowLoopbackPeers: false, allowPeers: [], denyPeers: [],
-      maxPermissionsPerAllocation: 8, maxBitrate: 0, ipv6Relay: false, quota: new LocalQuota(1000, 100000),
+      maxPermissionsPerAllocation: 8, maxBitrate: 0, ipv6Relay: true, quota: new LocalQuota(1000, 100000),
     });
     const sources: Source[] = Array.from({ length: 16 }, (_, i) => ({ key: `udp|10.0.0.${i}|1`, transport: i % 4 === 0 ? 'tcp' : 'udp', address: { family: 4, ip: `10.0.0.${i}`, port: 1 } }));
     // a nonce from a real challenge, so signed messages reach the handlers
@@ -112,7 +112,7 @@ describe('TURN fuzz', () => {
       const out = core.handle(msg, src, 1000 + i);
       actions += out.length;
       for (const a of out) {
-        if (a.kind === 'openRelay') actions += core.relayOpened(a.alloc, { ok: true, relay: { family: 4, ip: '192.0.2.1', port: 40000 + (i % 1000) } }, 1000 + i).length;
+        if (a.kind === 'openRelay') actions += core.relayOpened(a.alloc, { ok: true, relays: a.families.map((family) => ({ family, ip: family === 4 ? '192.0.2.1' : '2001:db8::1', port: 40000 + (i % 1000) })) }, 1000 + i).length;
         if (a.kind === 'tcpConnect') actions += core.tcpConnected(a.alloc, a.connectionId, r() < 0.5, 1000 + i).length;
       }
       if (i % 10_000 === 0) core.tick(1000 + i);

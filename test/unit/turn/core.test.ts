@@ -87,7 +87,7 @@ describe('TurnCore: Allocate rules', () => {
     const r = c.request(Method.Allocate, [udp()], T0, { tid });
     const open = r.actions.find((a) => a.kind === 'openRelay');
     if (!open || open.kind !== 'openRelay') throw new Error('no openRelay');
-    const first = c.core.relayOpened(open.alloc, { ok: true, relay: { family: 4, ip: '203.0.113.9', port: 50000 } }, T0);
+    const first = c.core.relayOpened(open.alloc, { ok: true, relays: [{ family: 4, ip: '203.0.113.9', port: 50000 }] }, T0);
     const again = c.request(Method.Allocate, [udp()], T0, { tid });
     expect(again.actions).toEqual(first);
     expect(errorCode(c.request(Method.Allocate, [udp()], T0).reply)).toBe(437);
@@ -128,7 +128,7 @@ describe('TurnCore: Allocate rules', () => {
     expect(open).toMatchObject({ evenPort: true, reserveNext: true });
     if (!open || open.kind !== 'openRelay') return;
     const token = Buffer.alloc(8, 9);
-    const [m] = sent(c.core.relayOpened(open.alloc, { ok: true, relay: { family: 4, ip: '203.0.113.9', port: 50002 }, token }, T0));
+    const [m] = sent(c.core.relayOpened(open.alloc, { ok: true, relays: [{ family: 4, ip: '203.0.113.9', port: 50002 }], token }, T0));
     expect(m && getAttr(m, Attr.ReservationToken)).toEqual(token);
     const other = new TestClient(c.core, source(9));
     other.request(Method.Allocate, [udp()], T0, { auth: false });
@@ -220,7 +220,7 @@ describe('TurnCore: RFC 6062 TCP allocations', () => {
     const open = r.actions.find((a) => a.kind === 'openRelay');
     if (!open || open.kind !== 'openRelay') throw new Error('no openRelay');
     expect(open.transport).toBe('tcp');
-    core.relayOpened(open.alloc, { ok: true, relay: { family: 4, ip: '203.0.113.9', port: 50010 } }, T0);
+    core.relayOpened(open.alloc, { ok: true, relays: [{ family: 4, ip: '203.0.113.9', port: 50010 }] }, T0);
     const c = ctl.request(Method.Connect, [peerAttr(PEER)], T0);
     const tc = c.actions.find((a) => a.kind === 'tcpConnect');
     if (!tc || tc.kind !== 'tcpConnect') throw new Error('no tcpConnect');

@@ -67,16 +67,25 @@ export class TestClient {
     return { actions, reply };
   }
 
-  /** Challenge + authenticated Allocate + relayOpened; returns the relayed address or the error code. */
-  allocate(now: number, extra: AttrSpec[] = [], relayPort = 50000): { alloc?: number; code?: number; relay?: TransportAddress; reply?: StunMessage } {
+  /**
+   * Challenge + authenticated Allocate + relayOpened (203.0.113.9 for IPv4, 2001:db8::9 for IPv6, or
+   * only the first family with `dropAdditional`); returns the first relayed address or the error code.
+   */
+  allocate(
+    now: number,
+    extra: AttrSpec[] = [],
+    relayPort = 50000,
+    opts: { dropAdditional?: 440 | 508 } = {},
+  ): { alloc?: number; code?: number; relay?: TransportAddress; relays?: TransportAddress[]; reply?: StunMessage } {
     if (!this.nonce) this.request(Method.Allocate, [udp()], now, { auth: false });
     const r = this.request(Method.Allocate, [udp(), ...extra], now);
     const open = r.actions.find((a) => a.kind === 'openRelay');
     if (!open || open.kind !== 'openRelay') return { code: errorCode(r.reply) };
-    const relay = { family: 4 as const, ip: '203.0.113.9', port: relayPort };
-    const done = sent(this.core.relayOpened(open.alloc, { ok: true, relay }, now))[0];
-    const x = done && getAttr(done, Attr.XorRelayedAddress);
-    return { alloc: open.alloc, relay: x && done ? decodeXorAddress(x, done.tid) : undefined, reply: done };
+    const families = opts.dropAdditional ? open.families.slice(0, 1) : open.families;
+    const bound = families.map((f, i) => (f === 4 ? { family: 4 as const, ip: '203.0.113.9', port: relayPort + i } : { family: 6 as const, ip: '2001:db8::9', port: relayPort + i }));
+    const done = sent(this.core.relayOpened(open.alloc, { ok: true, relays: bound, additionalError: opts.dropAdditional }, now))[0];
+    const relays = done ? done.attrs.filter((a) => a.type === Attr.XorRelayedAddress).flatMap((a) => decodeXorAddress(a.value, done.tid) ?? []) : [];
+    return { alloc: open.alloc, relay: relays[0], relays, reply: done };
   }
 
   permission(peer: TransportAddress, now: number) {
