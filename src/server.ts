@@ -29,6 +29,7 @@ import type { IceServer } from './signaling/protocol.js';
 import { createTurnService, iceServersFor, type TurnService } from './turn/index.js';
 import { advertisedAddress } from './turn/service.js';
 import { startDialects, type RunningDialect } from './dialects/index.js';
+import { SfuService } from './sfu/sfu-service.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const VERSION: string = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -46,6 +47,8 @@ export interface RunningServer {
   logger: Logger;
   /** The embedded STUN/TURN server, when enabled. */
   turn: TurnService | undefined;
+  /** The SFU media plane. */
+  sfu: SfuService;
   /** The compatibility dialects that were enabled, with their bound ports. */
   dialects: RunningDialect[];
   iceServers(identity: string, host: string): { iceServers: IceServer[]; expiresAt: number | null };
@@ -89,8 +92,17 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     logger,
     metrics,
   });
+  const sfu = new SfuService({
+    logger: logger.child({ module: 'sfu' }),
+    portRange: [config.rtc.portMin, config.rtc.portMax],
+    publicIp: config.turn.publicIp,
+    maxLoad: config.rtc.maxLoad,
+  });
+  metrics.observeSfu(() => sfu.stats());
   const roomLog = logger.child({ module: 'rooms' });
   const onEvent = (event: RoomEvent): void => {
+    sfu.onRoomEvent(event);
+    if (event.type === 'track_muted' || event.type === 'permissions_changed') return;
     const { type, ...data } = event;
     webhooks.emit({ event: type, ...data } as WebhookEventInput);
     const log = roomLog.child({ room: event.room.name, ...('participant' in event ? { participant: event.participant.sid, identity: event.participant.identity } : {}) });
@@ -156,6 +168,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     iceServers,
     authFailed,
     onJoin: (resumed) => metrics.joinsTotal.inc({ resumed: String(resumed) }),
+    sfu,
     maxFrameBytes: config.signaling.maxFrameBytes,
     maxMessagesPerSecond: config.signaling.maxMessagesPerSecond,
     pingIntervalMs: config.signaling.pingInterval * 1000,
@@ -225,6 +238,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       clearInterval(sweeper);
       rooms.closeAll('server_shutdown');
       signaling.close();
+      await sfu.close();
       await Promise.allSettled(dialects.map((d) => d.close()));
       await app.close();
       await turn?.close();
@@ -232,7 +246,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       await store.close();
     })());
 
-  return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, turn, dialects, iceServers, close };
+  return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, turn, sfu, dialects, iceServers, close };
 }
 
 /** A bind failure as a boot error that says which setting to change. */

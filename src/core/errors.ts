@@ -56,6 +56,7 @@ export const ERRORS = {
   RESUME_FAILED: ['not_found', 'no session to resume'],
   // media
   NOT_SFU_ROOM: ['bad_request', 'this request is only valid in an SFU room'],
+  NOT_P2P_ROOM: ['bad_request', 'peer-to-peer signal messages are not relayed in an SFU room'],
   SDP_INVALID: ['bad_request', 'the session description could not be applied'],
   MEDIA_OVERLOADED: ['unavailable', 'the media server is at capacity; try again later'],
   // operations

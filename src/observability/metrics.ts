@@ -27,7 +27,31 @@ export function createMetrics(registry = new Registry()) {
     }),
     webhooksPending: new Gauge({ name: 'parley_webhooks_pending', help: 'Webhook events waiting in the durable queue', registers: r }),
     webhookDeliveries: new Counter({ name: 'parley_webhook_deliveries_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'] as const, registers: r }),
+    /** SFU gauges and counters, read from the media plane at scrape time. */
+    observeSfu(stats: () => SfuSnapshot): void {
+      const gauge = (name: string, help: string, read: (s: SfuSnapshot) => number): void => {
+        new Gauge({ name, help, registers: r, collect() { this.set(read(stats())); } });
+      };
+      gauge('parley_sfu_peers', 'Participants with media connections in SFU rooms', (s) => s.peers);
+      gauge('parley_sfu_published_tracks', 'Tracks published in SFU rooms', (s) => s.publishedTracks);
+      gauge('parley_sfu_subscriptions', 'Track subscriptions in SFU rooms', (s) => s.subscriptions);
+      gauge('parley_sfu_rtp_packets_in_total', 'RTP packets received from publishers', (s) => s.packetsIn);
+      gauge('parley_sfu_load', 'Event-loop utilisation of the media thread (0..1), the admission-control input', (s) => s.load);
+      gauge('parley_sfu_data_relayed_total', 'Data-channel messages relayed to subscribers', (s) => s.counters.dataRelayed);
+      gauge('parley_sfu_data_dropped_total', 'Data-channel messages dropped (malformed, no permission, channel closed)', (s) => s.counters.dataDropped);
+      gauge('parley_sfu_subscriptions_refused_total', 'Subscriptions refused by admission control', (s) => s.counters.subscriptionsRefused);
+    },
   };
+}
+
+/** What the metrics read from the SFU (sfu/sfu-service.ts SfuStats). */
+export interface SfuSnapshot {
+  peers: number;
+  publishedTracks: number;
+  subscriptions: number;
+  packetsIn: number;
+  load: number;
+  counters: { dataRelayed: number; dataDropped: number; subscriptionsRefused: number };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

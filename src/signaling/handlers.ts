@@ -9,6 +9,7 @@ import type { Room } from '../core/room.js';
 import type { KeyRing } from '../auth/tokens.js';
 import { verifyToken } from '../auth/tokens.js';
 import type { Logger } from '../observability/logger.js';
+import type { SfuService } from '../sfu/sfu-service.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ClientMessageType, type IceServer, type JoinResult } from './protocol.js';
 import type { Outbound } from './session.js';
 import { Session } from './session.js';
@@ -25,6 +26,8 @@ export interface SignalingDeps {
   /** Called on every failed authentication; resolves after the throttle's delay or throws. */
   authFailed: (address: string, err: ParleyError) => Promise<never>;
   onJoin: (resumed: boolean) => void;
+  /** The SFU media plane; without it SFU rooms refuse media requests (NOT_SFU_ROOM). */
+  sfu?: SfuService | undefined;
 }
 
 /** Per-connection state the handlers read and change. */
@@ -68,6 +71,11 @@ function roomOf(deps: SignalingDeps, participant: Participant): Room {
   return room;
 }
 
+function sfuOf(deps: SignalingDeps): SfuService {
+  if (deps.sfu === undefined) throw new ParleyError('NOT_SFU_ROOM', 'the media plane is not running on this server');
+  return deps.sfu;
+}
+
 function joinResult(deps: SignalingDeps, conn: ConnectionState, session: Session, room: Room): JoinResult {
   const p = session.participant;
   const ice = deps.iceServers(p.identity, conn.host);
@@ -102,6 +110,13 @@ export const handlers = {
     registry.add(session);
     conn.session = session;
     deps.onJoin(false);
+    const sfu = deps.sfu;
+    if (room.options.type === 'sfu' && sfu !== undefined) {
+      // after the join response: the first subscriber offer is a notification the client expects after it
+      setImmediate(() => {
+        if (deps.rooms.roomOf(participant) === room) sfu.attach(room, participant, msg.autoSubscribe ?? true);
+      });
+    }
     return joinResult(deps, conn, session, room);
   },
 
@@ -147,7 +162,9 @@ export const handlers = {
   },
 
   signal(msg, conn, deps) {
-    deps.rooms.relaySignal(joined(conn).participant, msg.to, msg.payload);
+    const { participant } = joined(conn);
+    if (roomOf(deps, participant).options.type === 'sfu') throw new ParleyError('NOT_P2P_ROOM');
+    deps.rooms.relaySignal(participant, msg.to, msg.payload);
     return {};
   },
 
@@ -171,20 +188,30 @@ export const handlers = {
     conn.outbound.sendRaw(JSON.stringify({ type: 'pong', ...(msg.id !== undefined ? { id: msg.id } : {}), ...(msg.ts !== undefined ? { ts: msg.ts } : {}), serverTs: Date.now() }));
     return NO_RESPONSE;
   },
-  sfu_offer() {
-    throw new ParleyError('NOT_SFU_ROOM');
+  async sfu_offer(msg, conn, deps) {
+    const { participant } = joined(conn);
+    return { sdp: await sfuOf(deps).publisherOffer(participant, msg.sdp, msg.tracks) };
   },
-  sfu_answer() {
-    throw new ParleyError('NOT_SFU_ROOM');
+
+  async sfu_answer(msg, conn, deps) {
+    await sfuOf(deps).subscriberAnswer(joined(conn).participant, msg.sdp);
+    return {};
   },
-  sfu_candidate() {
-    throw new ParleyError('NOT_SFU_ROOM');
+
+  async sfu_candidate(msg, conn, deps) {
+    await sfuOf(deps).candidate(joined(conn).participant, msg.target, msg.candidate);
+    return {};
   },
-  subscribe() {
-    throw new ParleyError('NOT_SFU_ROOM');
+
+  subscribe(msg, conn, deps) {
+    sfuOf(deps).subscribe(joined(conn).participant, msg.trackSid, msg.subscribe);
+    return {};
   },
-  track_settings() {
-    throw new ParleyError('NOT_SFU_ROOM');
+
+  track_settings(msg, conn, deps) {
+    const { type: _t, id: _i, trackSid, ...settings } = msg;
+    sfuOf(deps).trackSettings(joined(conn).participant, trackSid, settings);
+    return {};
   },
 } satisfies { [T in ClientMessageType]: Handler<T> };
 

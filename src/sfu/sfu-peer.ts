@@ -1,0 +1,223 @@
+/**
+ * One participant of an SFU room, media side: its publisher connection (the client offers) and its
+ * subscriber connection (Parley offers), the negotiation state of each, its subscriptions and the
+ * RTCP coming back from it. Operations on one connection are serialised: a trickled candidate that
+ * arrives while the offer it belongs to is still being applied waits for it.
+ */
+import { ParleyError } from '../core/errors.js';
+import type { Participant } from '../core/participant.js';
+import type { Logger } from '../observability/logger.js';
+import type { IceCandidate, IncomingTrack, MediaKind, MediaTransport, TransportState } from '../media/engine/transport.js';
+import { RembEstimator, SubscriberRtcpRouter, type Clock } from '../media/forwarding/index.js';
+import { DATA_CHANNEL_LABELS } from '../signaling/data-frame.js';
+import type { IceCandidateInit, SfuTarget, SubscribedTrack } from '../signaling/protocol.js';
+import type { PublishedTrack } from './published-track.js';
+import { Subscription } from './subscription.js';
+
+export interface SfuPeerHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  createTransport(id: string): MediaTransport;
+  /** A layer of a published track arrived on the publisher connection (mid known). */
+  onIncomingTrack(peer: SfuPeer, trackSid: string, track: IncomingTrack): void;
+  /** A message on one of the publisher connection's data channels. */
+  onData(peer: SfuPeer, label: string, data: Buffer | string): void;
+  /** The subscriber connection's new m-lines are negotiated: their down-tracks can start. */
+  onSubscriberNegotiated(peer: SfuPeer): void;
+  onTransportState(peer: SfuPeer, target: SfuTarget, state: TransportState): void;
+}
+
+/** A queue of async operations run one after another; a failure does not block the next. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(op, op);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class SfuPeer {
+  readonly sid: string;
+  readonly identity: string;
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly rtcp: SubscriberRtcpRouter;
+  readonly remb: RembEstimator;
+  publisher: MediaTransport | undefined;
+  readonly subscriber: MediaTransport;
+  /** mid of the publisher connection -> published track sid. */
+  private readonly publishedMids = new Map<string, string>();
+  private readonly publisherOps = new Serial();
+  private readonly subscriberOps = new Serial();
+  /** An offer on the subscriber connection waits for its answer. */
+  private offerOutstanding = false;
+  private renegotiate = false;
+  private closed = false;
+
+  constructor(
+    readonly participant: Participant,
+    readonly autoSubscribe: boolean,
+    private readonly host: SfuPeerHost,
+  ) {
+    this.sid = participant.sid;
+    this.identity = participant.identity;
+    this.remb = new RembEstimator({ clock: host.clock });
+    this.rtcp = new SubscriberRtcpRouter({ onRemb: (bitrate) => this.remb.onRemb(bitrate) });
+    this.subscriber = host.createTransport(`${this.sid}/sub`);
+    this.subscriber.createDataChannel(DATA_CHANNEL_LABELS.reliable, { ordered: true });
+    this.subscriber.createDataChannel(DATA_CHANNEL_LABELS.lossy, { ordered: false, maxRetransmits: 0 });
+    this.wire(this.subscriber, 'subscriber');
+    this.subscriber.on('rtcp', (buf) => this.rtcp.route(buf));
+  }
+
+  get log(): Logger {
+    return this.host.logger;
+  }
+
+  // ---- publisher connection: the client offers
+
+  answerPublisher(sdp: string, tracks: ReadonlyArray<{ mid: string; trackSid: string }>): Promise<string> {
+    return this.publisherOps.run(async () => {
+      for (const t of tracks) this.publishedMids.set(t.mid, t.trackSid);
+      let transport = this.publisher;
+      if (transport === undefined) {
+        transport = this.host.createTransport(`${this.sid}/pub`);
+        this.publisher = transport;
+        this.wire(transport, 'publisher');
+        transport.on('track', (track) => this.incoming(track));
+        transport.on('data', (m) => this.host.onData(this, m.label, m.data));
+      }
+      try {
+        await transport.setRemoteDescription({ type: 'offer', sdp });
+      } catch (err) {
+        throw new ParleyError('SDP_INVALID', `the publisher offer could not be applied: ${errorText(err)}`);
+      }
+      return (await transport.createAnswer()).sdp;
+    });
+  }
+
+  /** The published track sid carried by a publisher m-line. */
+  trackOfMid(mid: string | undefined): string | undefined {
+    return mid === undefined ? undefined : this.publishedMids.get(mid);
+  }
+
+  forgetPublishedTrack(trackSid: string): void {
+    for (const [mid, sid] of this.publishedMids) if (sid === trackSid) this.publishedMids.delete(mid);
+  }
+
+  private incoming(track: IncomingTrack): void {
+    const trackSid = this.trackOfMid(track.mid);
+    if (trackSid === undefined) {
+      this.log.warn({ mid: track.mid, rid: track.rid }, 'incoming track on an m-line no sfu_offer named; ignored');
+      return;
+    }
+    this.host.onIncomingTrack(this, trackSid, track);
+  }
+
+  // ---- subscriber connection: Parley offers
+
+  subscribe(track: PublishedTrack): Subscription {
+    const existing = this.subscriptions.get(track.sid);
+    if (existing !== undefined) return existing;
+    const out = this.subscriber.addOutgoing(track.kind as MediaKind, { mimeType: track.mimeType });
+    const sub = new Subscription(track, out);
+    this.subscriptions.set(track.sid, sub);
+    this.negotiate();
+    return sub;
+  }
+
+  unsubscribe(trackSid: string): boolean {
+    const sub = this.subscriptions.get(trackSid);
+    if (sub === undefined) return false;
+    this.subscriptions.delete(trackSid);
+    if (sub.downTrack !== undefined) this.rtcp.remove(sub.downTrack);
+    sub.close();
+    this.negotiate();
+    return true;
+  }
+
+  /** Sends a new offer for the subscriber connection, or marks one as due after the outstanding one. */
+  negotiate(): void {
+    if (this.closed) return;
+    if (this.offerOutstanding) {
+      this.renegotiate = true;
+      return;
+    }
+    this.offerOutstanding = true;
+    void this.subscriberOps
+      .run(async () => {
+        const offer = await this.subscriber.createOffer();
+        this.participant.sink.deliver({ type: 'sfu_offer', sdp: offer.sdp, tracks: this.subscribedTracks() });
+      })
+      .catch((err: unknown) => {
+        this.offerOutstanding = false;
+        if (!this.closed) this.log.error({ err }, 'could not create the subscriber offer');
+      });
+  }
+
+  acceptSubscriberAnswer(sdp: string): Promise<void> {
+    return this.subscriberOps.run(async () => {
+      if (!this.offerOutstanding) throw new ParleyError('SDP_INVALID', 'no subscriber offer is waiting for an answer');
+      try {
+        await this.subscriber.setRemoteDescription({ type: 'answer', sdp });
+      } catch (err) {
+        throw new ParleyError('SDP_INVALID', `the subscriber answer could not be applied: ${errorText(err)}`);
+      }
+      this.offerOutstanding = false;
+      this.host.onSubscriberNegotiated(this);
+      if (this.renegotiate) {
+        this.renegotiate = false;
+        this.negotiate();
+      }
+    });
+  }
+
+  addCandidate(target: SfuTarget, candidate: IceCandidateInit | null): Promise<void> {
+    if (candidate === null || candidate.candidate === '') return Promise.resolve();
+    const c: IceCandidate = {
+      candidate: candidate.candidate,
+      ...(candidate.sdpMid !== undefined && candidate.sdpMid !== null ? { sdpMid: candidate.sdpMid } : {}),
+      ...(candidate.sdpMLineIndex !== undefined && candidate.sdpMLineIndex !== null ? { sdpMLineIndex: candidate.sdpMLineIndex } : {}),
+    };
+    if (target === 'publisher') {
+      return this.publisherOps.run(async () => {
+        if (this.publisher === undefined) throw new ParleyError('SDP_INVALID', 'send sfu_offer before publisher candidates');
+        await this.publisher.addIceCandidate(c).catch(() => undefined);
+      });
+    }
+    return this.subscriberOps.run(() => this.subscriber.addIceCandidate(c).catch(() => undefined));
+  }
+
+  private subscribedTracks(): SubscribedTrack[] {
+    const list: SubscribedTrack[] = [];
+    for (const sub of this.subscriptions.values()) {
+      const mid = sub.mid;
+      if (mid === undefined) continue;
+      list.push({ mid, trackSid: sub.track.sid, participantSid: sub.track.participantSid, kind: sub.track.kind });
+    }
+    return list;
+  }
+
+  private wire(transport: MediaTransport, target: SfuTarget): void {
+    transport.on('candidate', (c) => {
+      this.participant.sink.deliver({
+        type: 'sfu_candidate',
+        target,
+        candidate: { candidate: c.candidate, ...(c.sdpMid !== undefined ? { sdpMid: c.sdpMid } : {}), ...(c.sdpMLineIndex !== undefined ? { sdpMLineIndex: c.sdpMLineIndex } : {}) },
+      });
+    });
+    transport.on('state', (state) => this.host.onTransportState(this, target, state));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const sub of this.subscriptions.values()) sub.close();
+    this.subscriptions.clear();
+    await Promise.allSettled([this.publisher?.close(), this.subscriber.close()]);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,182 @@
+/**
+ * SFU rooms over the real signaling protocol, with werift peers as clients (no browser): a
+ * publisher sends synthetic VP8 and data; two subscribers receive it with the server's SSRC,
+ * continuous sequence numbers, from a keyframe; data is stamped with the sender and never comes
+ * back to it; mute pauses; leaving ends the subscription. The browser tests (test/e2e/sfu*) cover
+ * real codecs and simulcast.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RTCPeerConnection, type RTCDataChannel, type RtpPacket } from 'werift';
+import { parleyCodecs, parleyHeaderExtensions } from '../../../src/media/engine/index.js';
+import { buildRtpPacket } from '../../../src/media/rtp/index.js';
+import { DATA_CHANNEL_LABELS, decodeRelayedFrame, encodeDataFrame, payloadText } from '../../../src/signaling/data-frame.js';
+import { startTestServer, TestClient, type Frame, type TestServer } from '../../helpers/server.js';
+import { waitFor } from '../media/werift-helpers.js';
+
+const grants = { room: 'sfu', roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true };
+
+function vp8(seq: number, ts: number, keyframe: boolean): Buffer {
+  return buildRtpPacket({
+    payloadType: 96,
+    sequenceNumber: seq,
+    timestamp: ts,
+    ssrc: 0xabcdef,
+    marker: true,
+    payload: Buffer.concat([Buffer.from([0x10, keyframe ? 0x00 : 0x01]), Buffer.alloc(300, 0x42)]),
+  });
+}
+
+/** A native-protocol client with werift publisher and subscriber connections. */
+class SfuClient {
+  readonly publisher = new RTCPeerConnection({ codecs: parleyCodecs(), headerExtensions: parleyHeaderExtensions() });
+  readonly subscriber = new RTCPeerConnection({ codecs: parleyCodecs(), headerExtensions: parleyHeaderExtensions() });
+  readonly received: RtpPacket[] = [];
+  readonly data: Array<{ from: string; identity: string; text: string | undefined }> = [];
+  readonly offers: Frame[] = [];
+  reliable: RTCDataChannel | undefined;
+  sid = '';
+
+  private constructor(readonly signal: TestClient) {}
+
+  static async join(server: TestServer, identity: string): Promise<SfuClient> {
+    const signal = await TestClient.connect(server.wsUrl);
+    const client = new SfuClient(signal);
+    client.sid = (await signal.join(await server.token(identity, grants))).participant.sid;
+    client.subscriber.onRemoteTransceiverAdded.subscribe((t) => {
+      t.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => client.received.push(rtp.clone())));
+    });
+    client.subscriber.onDataChannel.subscribe((channel) => {
+      channel.onMessage.subscribe((m) => {
+        const frame = decodeRelayedFrame(typeof m === 'string' ? Buffer.from(m) : m);
+        if (!('error' in frame)) client.data.push({ from: frame.header.from, identity: frame.header.identity, text: payloadText(frame) });
+      });
+    });
+    client.subscriber.onIceCandidate.subscribe((c) => {
+      if (c?.candidate) void signal.request({ type: 'sfu_candidate', target: 'subscriber', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null } });
+    });
+    client.publisher.onIceCandidate.subscribe((c) => {
+      if (c?.candidate) void signal.request({ type: 'sfu_candidate', target: 'publisher', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null } });
+    });
+    void client.answerLoop();
+    return client;
+  }
+
+  /** Answers every subscriber offer and applies the server's candidates. */
+  private async answerLoop(): Promise<void> {
+    for (;;) {
+      const f = await this.signal.next((x) => x.type === 'sfu_offer' || x.type === 'sfu_candidate', 60_000).catch(() => undefined);
+      if (f === undefined) return;
+      if (f.type === 'sfu_candidate') {
+        const pc = f['target'] === 'publisher' ? this.publisher : this.subscriber;
+        const c = f['candidate'] as { candidate: string; sdpMid?: string } | null;
+        if (c !== null) await pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? '0' }).catch(() => undefined);
+        continue;
+      }
+      this.offers.push(f);
+      await this.subscriber.setRemoteDescription({ type: 'offer', sdp: String(f['sdp']) });
+      const answer = await this.subscriber.createAnswer();
+      await this.subscriber.setLocalDescription(answer);
+      await this.signal.ok({ type: 'sfu_answer', sdp: this.subscriber.localDescription?.sdp ?? answer.sdp });
+    }
+  }
+
+  async publishVideo(): Promise<{ trackSid: string; send: (p: Buffer) => void }> {
+    const { track } = await this.signal.ok<{ track: { sid: string } }>({ type: 'publish_track', cid: 'cam', kind: 'video', source: 'camera' });
+    const transceiver = this.publisher.addTransceiver('video', { direction: 'sendonly' });
+    this.reliable = this.publisher.createDataChannel(DATA_CHANNEL_LABELS.reliable);
+    await this.publisher.setLocalDescription(await this.publisher.createOffer());
+    const { sdp } = await this.signal.ok<{ sdp: string }>({
+      type: 'sfu_offer',
+      sdp: this.publisher.localDescription?.sdp ?? '',
+      tracks: [{ mid: transceiver.mid ?? '0', trackSid: track.sid }],
+    });
+    await this.publisher.setRemoteDescription({ type: 'answer', sdp });
+    return { trackSid: track.sid, send: (p) => void transceiver.sender.sendRtp(p) };
+  }
+
+  async close(): Promise<void> {
+    this.signal.close();
+    await Promise.allSettled([this.publisher.close(), this.subscriber.close()]);
+  }
+}
+
+describe('SFU room with werift clients', () => {
+  let server: TestServer;
+  const clients: SfuClient[] = [];
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+    await server.stop();
+  });
+
+  it('forwards one publisher to two subscribers, relays data, pauses on mute, ends on leave', async () => {
+    const pub = await SfuClient.join(server, 'pub');
+    const subA = await SfuClient.join(server, 'sub-a');
+    const subB = await SfuClient.join(server, 'sub-b');
+    clients.push(pub, subA, subB);
+    expect(server.rooms.get('sfu')?.info().type).toBe('sfu');
+
+    const { trackSid, send } = await pub.publishVideo();
+    let seq = 65_400; // wraps during the test
+    let ts = 1000;
+    let wantKeyframe = true;
+    const sender = setInterval(() => {
+      send(vp8(seq, ts, wantKeyframe));
+      wantKeyframe = seq % 50 === 0;
+      seq = (seq + 1) & 0xffff;
+      ts = (ts + 3000) >>> 0;
+    }, 10);
+    try {
+      await waitFor(() => subA.received.length > 100 && subB.received.length > 100, 20_000, 'video at both subscribers');
+      for (const sub of [subA, subB]) {
+        const offer = sub.offers.at(-1);
+        expect(offer?.['tracks']).toEqual([expect.objectContaining({ trackSid, participantSid: pub.sid, kind: 'video' })]);
+        const ssrcs = new Set(sub.received.map((p) => p.header.ssrc));
+        expect(ssrcs.size).toBe(1);
+        expect(ssrcs.has(0xabcdef)).toBe(false);
+        const first = sub.received[0];
+        expect(first?.payload[1]).toBe(0x00); // starts on a keyframe
+        const tail = sub.received.slice(-50);
+        for (let i = 1; i < tail.length; i++) expect(tail[i]?.header.sequenceNumber).toBe(((tail[i - 1]?.header.sequenceNumber ?? 0) + 1) & 0xffff);
+      }
+
+      // data over the publisher's _reliable channel reaches the others, stamped, not the sender
+      await waitFor(() => pub.reliable?.readyState === 'open', 10_000, 'data channel open');
+      pub.reliable?.send(Buffer.from(encodeDataFrame({ topic: 'chat' }, 'hello')));
+      pub.reliable?.send(Buffer.from('not a frame'));
+      await waitFor(() => subA.data.length > 0 && subB.data.length > 0, 10_000, 'data at the subscribers');
+      expect(subA.data).toEqual([{ from: pub.sid, identity: 'pub', text: 'hello' }]);
+      expect(subB.data).toEqual([{ from: pub.sid, identity: 'pub', text: 'hello' }]);
+      expect(pub.data).toEqual([]);
+      expect(server.sfu.stats().counters.dataDropped).toBeGreaterThanOrEqual(1);
+
+      // mute pauses forwarding
+      await pub.signal.ok({ type: 'mute_track', trackSid, muted: true });
+      await new Promise((r) => setTimeout(r, 300));
+      const atMute = subA.received.length;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(subA.received.length).toBe(atMute);
+      await pub.signal.ok({ type: 'mute_track', trackSid, muted: false });
+      await waitFor(() => subA.received.length > atMute + 20, 10_000, 'video again after unmute');
+
+      // explicit unsubscribe, errors for unknown tracks and for P2P-only requests
+      const err = await subA.signal.request({ type: 'subscribe', trackSid: 'TR_nope', subscribe: true });
+      expect(err).toMatchObject({ type: 'error', code: 'TRACK_NOT_FOUND' });
+      const sig = await subA.signal.request({ type: 'signal', to: pub.sid, payload: { kind: 'candidate', candidate: null } });
+      expect(sig).toMatchObject({ type: 'error', code: 'NOT_P2P_ROOM' });
+      const bad = await subA.signal.request({ type: 'sfu_answer', sdp: 'v=0' });
+      expect(bad).toMatchObject({ type: 'error', code: 'SDP_INVALID' });
+
+      // the publisher leaves: subscribers get a new offer without the track
+      const offersBefore = subB.offers.length;
+      await pub.signal.ok({ type: 'leave' });
+      await waitFor(() => subB.offers.length > offersBefore, 10_000, 're-offer after the publisher left');
+      expect(subB.offers.at(-1)?.['tracks']).toEqual([]);
+      expect(server.sfu.stats().publishedTracks).toBe(0);
+    } finally {
+      clearInterval(sender);
+    }
+  }, 60_000);
+});
