@@ -6,7 +6,8 @@ export type ClientErrorCode =
   | 'NOT_CONNECTED'
   | 'NO_PERMISSION'
   | 'MEDIA_UNAVAILABLE'
-  | 'BAD_RESPONSE';
+  | 'BAD_RESPONSE'
+  | 'DATA_TOO_LARGE';
 
 export class ParleyClientError extends Error {
   /** A server code such as `TOKEN_EXPIRED` or `ROOM_FULL`, or a {@link ClientErrorCode}. */

@@ -12,12 +12,19 @@ export interface DataInfo {
   ts: number;
   /** Stamped by the server; null when the server or an admin sent it. */
   from: { sid: string; identity: string } | null;
+  /** How it came: over signaling, or over the SFU room's reliable or lossy data channel. */
+  via: 'signaling' | 'reliable' | 'lossy';
 }
 
 export interface SendDataOptions {
   /** Recipients: participants, their sids or identities. Default: everyone else. */
   to?: (RemoteParticipant | string)[];
   topic?: string;
+  /**
+   * SFU rooms: false sends over the lossy data channel (unordered, no retransmission). Default
+   * true: the reliable data channel. P2P rooms always use signaling.
+   */
+  reliable?: boolean;
 }
 
 export type DisconnectReason = LeaveReason | 'error';
@@ -41,8 +48,14 @@ export type RoomEvents = {
   localTrackUnpublished: [LocalTrackPublication];
   dataReceived: [unknown, RemoteParticipant | undefined, DataInfo];
   connectionQualityChanged: [ConnectionQuality, Participant];
-  /** Participants currently speaking, loudest first. */
+  /** Participants currently speaking, loudest first (SFU rooms: the server's active speaker). */
   activeSpeakersChanged: [Participant[]];
+  /** SFU rooms: the server's loudest participant changed (undefined: nobody speaks). */
+  activeSpeakerChanged: [Participant | undefined];
+  /** SFU rooms: a subscription the server could not make or had to end. */
+  subscriptionFailed: [trackSid: string, error: ParleyClientError, publication: RemoteTrackPublication | undefined, participant: RemoteParticipant | undefined];
+  /** SFU rooms: state of the publisher or subscriber connection with the server. */
+  mediaConnectionStateChanged: ['publisher' | 'subscriber', RTCPeerConnectionState];
   roomUpdated: [RoomInfo];
 };
 

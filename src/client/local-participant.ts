@@ -2,7 +2,7 @@
  * The local participant: publishes camera, microphone and screen, mutes and unpublishes. The room
  * injects a host that talks to the server and to the peer connections.
  */
-import type { TrackSource } from '../signaling/protocol.js';
+import type { SimulcastLayer, TrackSource } from '../signaling/protocol.js';
 import { ParleyClientError } from './errors.js';
 import type { OutboundMessage } from './signal-connection.js';
 import { LocalParticipantBase } from './participant.js';
@@ -12,6 +12,8 @@ import { LocalTrackPublication } from './track.js';
 /** What the local participant needs from its room. */
 export interface LocalParticipantHost {
   request(message: OutboundMessage): Promise<unknown>;
+  /** Extra `publish_track` fields for this track (SFU rooms: the simulcast layers of a camera). */
+  publishFields(track: MediaStreamTrack, source: TrackSource): { layers?: SimulcastLayer[] };
   /** Starts sending the publication to every remote. */
   trackPublished(pub: LocalTrackPublication): void;
   /** Stops sending it (renegotiates with every remote). */
@@ -49,11 +51,13 @@ export class LocalParticipant extends LocalParticipantBase {
     if (opts.source === 'screen' && track.kind === 'video' && !track.contentHint) track.contentHint = 'detail';
     const stream = new MediaStream([track]);
     const settings = track.getSettings();
+    const source = opts.source ?? 'unknown';
     const data = await this.#host.request({
       type: 'publish_track',
       cid: stream.id,
       kind: track.kind === 'audio' ? 'audio' : 'video',
-      source: opts.source ?? 'unknown',
+      source,
+      ...this.#host.publishFields(track, source),
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       muted: !track.enabled,
       ...(settings.width ? { width: settings.width } : {}),

@@ -6,6 +6,7 @@
 import type { SignalPayload } from '../signaling/protocol.js';
 import { TypedEmitter } from './emitter.js';
 import { PeerLink } from './peer.js';
+import type { MediaPlane } from './media-plane.js';
 import { summarizeStats, type PeerStatsSample } from './quality.js';
 import type { LocalTrackPublication } from './track.js';
 
@@ -24,7 +25,8 @@ export function isPolite(localSid: string, remoteSid: string): boolean {
   return localSid > remoteSid;
 }
 
-export class Mesh extends TypedEmitter<MeshEvents> {
+export class Mesh extends TypedEmitter<MeshEvents> implements MediaPlane {
+  readonly type = 'p2p';
   readonly #host: MeshHost;
   readonly #peers = new Map<string, PeerLink>();
   /** Participants that left: a late signal from them must not open a new connection. */
@@ -55,6 +57,22 @@ export class Mesh extends TypedEmitter<MeshEvents> {
     this.#peers.set(sid, link);
     for (const pub of this.#host.localPublications()) link.addTrack(pub.cid, pub.track, pub.stream);
     return link;
+  }
+
+  participantPresent(sid: string): void {
+    this.ensure(sid);
+  }
+
+  participantGone(sid: string): void {
+    this.remove(sid);
+  }
+
+  connectionState(sid: string): RTCPeerConnectionState | undefined {
+    return this.#peers.get(sid)?.connectionState;
+  }
+
+  peerConnection(sid: string): RTCPeerConnection | undefined {
+    return this.#peers.get(sid)?.pc;
   }
 
   handleSignal(from: string, payload: SignalPayload): void {

@@ -2,6 +2,8 @@
  * Connection-quality estimate of one peer connection, from two getStats() samples. The reduction
  * of an RTCStatsReport to a sample and the estimate are pure; the polling lives in the room.
  */
+import { inboundTrackStats, type InboundTrackStats } from './track-stats.js';
+
 export type ConnectionQuality = 'excellent' | 'good' | 'poor' | 'lost' | 'unknown';
 
 export interface VideoReceiveStats {
@@ -26,7 +28,12 @@ export interface PeerStatsSample {
   video: VideoReceiveStats | undefined;
   /** Loudest inbound audio level, 0..1. */
   audioLevel: number | undefined;
+  /** Each inbound stream of the sample (rates not filled in). */
+  tracks: InboundTrackStats[];
 }
+
+/** Which inbound streams belong to a sample (SFU: the mids carrying one participant's tracks). */
+export type InboundFilter = (entry: { mid: string | undefined; trackIdentifier: string }) => boolean;
 
 type StatsEntry = Record<string, unknown> & { type: string };
 
@@ -34,7 +41,7 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-export function summarizeStats(report: RTCStatsReport, now = Date.now()): PeerStatsSample {
+export function summarizeStats(report: RTCStatsReport, now = Date.now(), include?: InboundFilter): PeerStatsSample {
   const sample: PeerStatsSample = {
     timestamp: now,
     rttMs: undefined,
@@ -43,6 +50,7 @@ export function summarizeStats(report: RTCStatsReport, now = Date.now()): PeerSt
     jitterMs: undefined,
     video: undefined,
     audioLevel: undefined,
+    tracks: include ? inboundTrackStats(report, now).filter(include) : inboundTrackStats(report, now),
   };
   report.forEach((raw: unknown) => {
     const s = raw as StatsEntry;
@@ -50,6 +58,9 @@ export function summarizeStats(report: RTCStatsReport, now = Date.now()): PeerSt
       const rtt = num(s['currentRoundTripTime']);
       if (rtt !== undefined) sample.rttMs = rtt * 1000;
     } else if (s.type === 'inbound-rtp') {
+      const mid = typeof s['mid'] === 'string' ? s['mid'] : undefined;
+      const trackIdentifier = typeof s['trackIdentifier'] === 'string' ? s['trackIdentifier'] : '';
+      if (include && !include({ mid, trackIdentifier })) return;
       sample.packetsReceived += num(s['packetsReceived']) ?? 0;
       sample.packetsLost += Math.max(0, num(s['packetsLost']) ?? 0);
       const jitter = num(s['jitter']);

@@ -64,3 +64,9 @@ export function parseIceServersResult(data: unknown): { iceServers: IceServer[];
   const expire = data['iceServersExpireAt'];
   return { iceServers: data['iceServers'] as IceServer[], iceServersExpireAt: typeof expire === 'number' ? expire : null };
 }
+
+/** `sfu_offer` answers with `{ sdp }`, the server's answer for the publisher connection. */
+export function parseSdpAnswer(data: unknown): string {
+  if (isObject(data) && typeof data['sdp'] === 'string' && data['sdp'].length > 0) return data['sdp'];
+  throw bad('sfu_offer', data);
+}

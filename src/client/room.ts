@@ -1,12 +1,14 @@
 /**
  * A Parley room as seen from the browser: `Room.connect(url, token)` joins, and the room keeps
- * the participants, their tracks and the P2P mesh in step with the server's notifications (one
- * handler per notification type, in one table). See docs/sdk.md.
+ * the participants, their tracks and the media plane in step with the server's notifications (one
+ * handler per notification type, in one table). The media plane follows the join result's
+ * `room.type`: a P2P mesh (mesh.ts) or the SFU connections (sfu/sfu-client.ts). See docs/sdk.md.
  */
-import type { JoinResult, RoomInfo, ServerNotification } from '../signaling/protocol.js';
+import type { JoinResult, RoomInfo, RoomType, ServerNotification, TrackSource } from '../signaling/protocol.js';
 import { TypedEmitter } from './emitter.js';
 import { ParleyClientError } from './errors.js';
 import { LocalParticipant } from './local-participant.js';
+import type { MediaPlane } from './media-plane.js';
 import { Mesh } from './mesh.js';
 import type { Participant, RemoteParticipant } from './participant.js';
 import { estimateQuality, type ConnectionQuality } from './quality.js';
@@ -16,6 +18,9 @@ import { signalingUrl } from './url.js';
 import { StatsPoller } from './stats-poller.js';
 import { Roster } from './roster.js';
 import type { DisconnectReason, RoomEvents, SendDataOptions } from './events.js';
+import { SfuClient } from './sfu/sfu-client.js';
+import type { IncomingData } from './sfu/data.js';
+import type { RemoteTrackPublication, SubscriptionControl } from './track.js';
 
 export type { DataInfo, DisconnectReason, RoomEvents, SendDataOptions } from './events.js';
 
@@ -24,8 +29,15 @@ export interface RoomOptions extends SessionOptions {
   statsIntervalMs?: number;
   /** Stop local capture tracks when leaving. Default true. */
   stopTracksOnLeave?: boolean;
-  /** Inbound audio level (0..1) above which a participant counts as speaking. Default 0.03. */
+  /** Inbound audio level (0..1) above which a participant counts as speaking (P2P rooms). Default 0.03. */
   speakingThreshold?: number;
+  /** SFU rooms: send cameras as simulcast (three layers from 540p, two from 360p). Default true. */
+  simulcast?: boolean;
+  /**
+   * SFU rooms: report the size at which remote videos are shown (the server then sends a layer
+   * that fits) and pause videos whose every element is hidden. Default true.
+   */
+  adaptiveStream?: boolean;
 }
 
 type NotificationHandlers = { [K in ServerNotification['type']]: (n: Extract<ServerNotification, { type: K }>) => void };
@@ -39,6 +51,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #roster: Roster;
   #session: Session | undefined;
   #iceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The SFU connections while in an SFU room. */
+  #sfu: SfuClient | undefined;
+  #activeSpeaker: Participant | undefined;
 
   /** Creates a room and joins it. */
   static async connect(url: string, token: string, opts: RoomOptions = {}): Promise<Room> {
@@ -52,12 +67,13 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#opts = opts;
     this.localParticipant = new LocalParticipant({
       request: (message) => this.#requireSession().request(message),
+      publishFields: (track, source) => this.#publishFields(track, source),
       trackPublished: (pub) => {
-        this.#mesh.addLocal(pub);
+        this.media.addLocal(pub);
         this.emit('localTrackPublished', pub);
       },
       trackUnpublished: (pub) => {
-        this.#mesh.removeLocal(pub);
+        this.media.removeLocal(pub);
         this.emit('localTrackUnpublished', pub);
       },
       trackMuteChanged: (pub) => this.emit(pub.muted ? 'trackMuted' : 'trackUnmuted', pub, this.localParticipant),
@@ -66,9 +82,18 @@ export class Room extends TypedEmitter<RoomEvents> {
       sendSignal: (to, payload) => this.#session?.send({ type: 'signal', to, payload }),
       localPublications: () => this.localParticipant.trackPublications.values(),
     });
-    this.#roster = new Roster({ mesh: this.#mesh, local: this.localParticipant, emit: (event, ...args) => this.emit(event, ...args) });
+    const control: SubscriptionControl = {
+      setSubscribed: async (pub, subscribed) => this.#sfu?.setSubscribed(pub, subscribed),
+      settingsChanged: (pub) => this.#sfu?.settingsChanged(pub),
+    };
+    this.#roster = new Roster({
+      media: { participantPresent: (sid) => this.media.participantPresent(sid), participantGone: (sid) => this.media.participantGone(sid) },
+      local: this.localParticipant,
+      emit: (event, ...args) => this.emit(event, ...args),
+      control,
+    });
     this.#mesh.on('remoteTrack', (sid, track, cid) => this.#roster.remoteMedia(sid, track, cid));
-    this.#stats = new StatsPoller(this, this.#mesh, {
+    this.#stats = new StatsPoller(this, {
       intervalMs: opts.statsIntervalMs ?? 1000,
       speakingThreshold: opts.speakingThreshold ?? 0.03,
       estimate: estimateQuality,
@@ -78,6 +103,26 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Remote participants by sid. */
   get participants(): ReadonlyMap<string, RemoteParticipant> {
     return this.#roster.participants;
+  }
+
+  /** How media flows: `sfu` through the server, `p2p` in a mesh (known once joined). */
+  get type(): RoomType | undefined {
+    return this.info?.type;
+  }
+
+  /** @internal the current media plane (the stats poller reads it). */
+  get media(): MediaPlane {
+    return this.#sfu ?? this.#mesh;
+  }
+
+  /** @internal the poller works out speakers only in P2P rooms; the SFU announces them. */
+  get detectSpeakers(): boolean {
+    return this.#sfu === undefined;
+  }
+
+  /** SFU rooms: the loudest participant as the server last announced (undefined: nobody). */
+  get activeSpeaker(): Participant | undefined {
+    return this.#activeSpeaker;
   }
 
   get state(): ConnectionState {
@@ -107,7 +152,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     const session = new Session(signalingUrl(url), token, this.#opts);
     this.#session = session;
     session.on('state', (state) => {
-      if (state === 'connected') this.#mesh.restartStale();
+      if (state === 'connected') this.media.restartStale();
       this.emit('connectionStateChanged', state);
     });
     session.on('notification', (n) => this.#dispatch(n));
@@ -119,10 +164,24 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#stats.start();
   }
 
-  /** Sends a reliable, ordered message through the server; the server stamps the sender. */
+  /**
+   * Sends a message to the others through the server, which stamps the sender. SFU rooms use the
+   * data channel (`reliable: false` for the lossy one) and fall back to signaling while it is not
+   * open; P2P rooms use signaling (reliable, ordered).
+   */
   async sendData(payload: unknown, opts: SendDataOptions = {}): Promise<void> {
     const to = opts.to?.map((t) => (typeof t === 'string' ? (this.getParticipantByIdentity(t)?.sid ?? t) : t.sid));
-    await this.#requireSession().request(
+    const session = this.#requireSession();
+    if (this.#sfu) {
+      let sent: boolean;
+      try {
+        sent = this.#sfu.sendData(payload, { ...(to ? { to } : {}), ...(opts.topic !== undefined ? { topic: opts.topic } : {}), reliable: opts.reliable ?? true });
+      } catch (err) {
+        throw new ParleyClientError('DATA_TOO_LARGE', err instanceof Error ? err.message : String(err), err);
+      }
+      if (sent) return;
+    }
+    await session.request(
       { type: 'data', payload, ...(to ? { to } : {}), ...(opts.topic !== undefined ? { topic: opts.topic } : {}) },
       true,
     );
@@ -145,9 +204,17 @@ export class Room extends TypedEmitter<RoomEvents> {
     await this.#session?.leave();
   }
 
-  /** The peer connection to a remote participant (P2P mesh), for diagnostics and getStats(). */
+  /**
+   * The peer connection that brings a remote participant's media, for diagnostics and getStats():
+   * in a P2P room the one to that participant, in an SFU room the subscriber connection.
+   */
   getPeerConnection(participantSid: string): RTCPeerConnection | undefined {
-    return this.#mesh.get(participantSid)?.pc;
+    return this.media.peerConnection(participantSid);
+  }
+
+  /** SFU rooms: the publisher and subscriber connections with the server. */
+  getSfuConnections(): { publisher: RTCPeerConnection; subscriber: RTCPeerConnection } | undefined {
+    return this.#sfu ? { publisher: this.#sfu.publisher.pc, subscriber: this.#sfu.subscriber.pc } : undefined;
   }
 
   /** Testing aid: drops the signaling socket as a network failure would; the room resumes. */
@@ -174,11 +241,24 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.emit('roomUpdated', n.room);
     },
     signal: (n) => {
-      if (n.from !== this.localParticipant.sid) this.#mesh.handleSignal(n.from, n.payload);
+      if (!this.#sfu && n.from !== this.localParticipant.sid) this.#mesh.handleSignal(n.from, n.payload);
     },
     data: (n) => {
       const from = n.from ? this.participants.get(n.from.sid) : undefined;
-      this.emit('dataReceived', n.payload, from, { ...(n.topic !== undefined ? { topic: n.topic } : {}), ts: n.ts, from: n.from });
+      this.emit('dataReceived', n.payload, from, { ...(n.topic !== undefined ? { topic: n.topic } : {}), ts: n.ts, from: n.from, via: 'signaling' });
+    },
+    sfu_offer: (n) => this.#sfu?.subscriber.handleOffer(n.sdp, n.tracks),
+    sfu_candidate: (n) => {
+      if (n.target === 'publisher') this.#sfu?.publisher.addRemoteCandidate(n.candidate);
+      else this.#sfu?.subscriber.addRemoteCandidate(n.candidate);
+    },
+    active_speaker: (n) => {
+      const sid = n.participantSid;
+      this.#setActiveSpeaker(sid === null ? undefined : sid === this.localParticipant.sid ? this.localParticipant : this.participants.get(sid));
+    },
+    subscription_failed: (n) => {
+      const found = this.#remotePublication(n.trackSid);
+      this.emit('subscriptionFailed', n.trackSid, new ParleyClientError(n.code, n.message), found?.pub, found?.participant);
     },
     leave: (n) => this.#session?.end(n.reason),
   };
@@ -195,12 +275,14 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.localParticipant.updateInfo(result.participant);
     this.#mesh.localSid = result.participant.sid;
     this.#mesh.setIceServers(result.iceServers);
+    this.#sfu?.closeAll();
+    this.#sfu = result.room.type === 'sfu' ? this.#createSfu(result.iceServers) : undefined;
     this.#scheduleIceRefresh(result.iceServersExpireAt);
     for (const info of result.participants) this.#roster.upsert(info, announce);
   }
 
   #resumed(result: ResumeResult): void {
-    if (result.iceServers) this.#mesh.setIceServers(result.iceServers);
+    if (result.iceServers) this.media.setIceServers(result.iceServers);
     if (result.iceServersExpireAt !== undefined) this.#scheduleIceRefresh(result.iceServersExpireAt);
     // Participants are not taken from the response's snapshot: the replayed notifications that
     // follow bring the room up to date in order (a snapshot first would be rewound by them).
@@ -210,18 +292,29 @@ export class Room extends TypedEmitter<RoomEvents> {
   #rejoined(result: JoinResult): void {
     this.#roster.removeAll('disconnected');
     this.#mesh.closeAll();
+    this.#setActiveSpeaker(undefined);
     this.#applyJoin(result, true);
     this.emit('participantUpdated', this.localParticipant);
     const local = this.localParticipant;
     for (const pub of [...local.trackPublications.values()]) {
       void this.#requireSession()
-        .request({ type: 'publish_track', cid: pub.cid, kind: pub.kind, source: pub.source, name: pub.name, muted: pub.muted })
+        .request({
+          type: 'publish_track',
+          cid: pub.cid,
+          kind: pub.kind,
+          source: pub.source,
+          name: pub.name,
+          muted: pub.muted,
+          ...this.#publishFields(pub.track, pub.source),
+        })
         .then((data) => {
           const { sid } = parsePublishResult(data);
           if (local.trackPublications.get(pub.sid) !== pub) return;
           local.trackPublications.delete(pub.sid);
           pub.sid = sid;
           local.trackPublications.set(sid, pub);
+          // A mesh sends local tracks to each new link by itself; the SFU publisher is new.
+          this.#sfu?.addLocal(pub);
         })
         .catch((err: unknown) => console.warn('[parley] republishing failed', err));
     }
@@ -231,6 +324,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#stats.stop();
     clearTimeout(this.#iceTimer);
     this.#mesh.closeAll();
+    this.#sfu?.closeAll();
+    this.#sfu = undefined;
+    this.#setActiveSpeaker(undefined);
     this.#roster.removeAll(reason === 'error' ? 'disconnected' : reason);
     if (this.#opts.stopTracksOnLeave ?? true) for (const pub of this.localParticipant.trackPublications.values()) pub.track.stop();
     this.emit('disconnected', reason, error);
@@ -246,13 +342,67 @@ export class Room extends TypedEmitter<RoomEvents> {
         .request({ type: 'ice_servers' }, true)
         .then((data) => {
           const { iceServers, iceServersExpireAt } = parseIceServersResult(data);
-          this.#mesh.setIceServers(iceServers);
+          this.media.setIceServers(iceServers);
           this.#scheduleIceRefresh(iceServersExpireAt);
         })
         .catch(() => {
           if (this.state !== 'disconnected') this.#scheduleIceRefresh(Date.now() + 12_000);
         });
     }, delay);
+  }
+
+  // ---- SFU rooms -----------------------------------------------------------------------------
+
+  #createSfu(iceServers: RTCIceServer[]): SfuClient {
+    const sfu: SfuClient = new SfuClient(
+      iceServers,
+      {
+        request: (message, retry) => this.#requireSession().request(message, retry),
+        send: (message) => this.#session?.send(message),
+        remotePublication: (trackSid) => this.#remotePublication(trackSid)?.pub,
+        remoteTrack: (sub, track) => this.#roster.remoteTrackBySid(sub.participantSid, sub.trackSid, track),
+        remoteTrackEnded: (sub) => this.#roster.remoteTrackEnded(sub.participantSid, sub.trackSid),
+        data: (message, via) => this.#sfuData(message, via),
+        connectionState: (which, state) => {
+          if (this.#sfu === sfu) this.emit('mediaConnectionStateChanged', which, state);
+        },
+        rejoin: () => {
+          if (this.#sfu === sfu) this.#session?.rejoin();
+        },
+      },
+      { simulcast: this.#opts.simulcast ?? true, adaptiveStream: this.#opts.adaptiveStream ?? true },
+    );
+    sfu.publisher.on('negotiationFailed', (err) => console.warn('[parley] the server refused the published tracks', err));
+    return sfu;
+  }
+
+  #publishFields(track: MediaStreamTrack, source: TrackSource): ReturnType<SfuClient['publishFields']> {
+    return this.#sfu?.publishFields(track, source) ?? {};
+  }
+
+  #sfuData(message: IncomingData, via: 'reliable' | 'lossy'): void {
+    const from = this.participants.get(message.from.sid);
+    this.emit('dataReceived', message.payload, from, {
+      ...(message.topic !== undefined ? { topic: message.topic } : {}),
+      ts: Date.now(),
+      from: message.from,
+      via,
+    });
+  }
+
+  #remotePublication(trackSid: string): { pub: RemoteTrackPublication; participant: RemoteParticipant } | undefined {
+    for (const participant of this.participants.values()) {
+      const pub = participant.trackPublications.get(trackSid);
+      if (pub) return { pub, participant };
+    }
+    return undefined;
+  }
+
+  #setActiveSpeaker(p: Participant | undefined): void {
+    if (p === this.#activeSpeaker) return;
+    this.#activeSpeaker = p;
+    this.emit('activeSpeakerChanged', p);
+    this.emit('activeSpeakersChanged', p ? [p] : []);
   }
 
   /** @internal used by the stats poller. */

@@ -1,19 +1,34 @@
 /**
  * Who is in the room and what they publish, kept in step with the server: remote participants,
- * their track publications, and the match between arriving media and publications (by cid, in
- * either order). Each remote participant gets a peer connection in the mesh while present.
+ * their track publications, and the match between arriving media and publications, in either
+ * order: by cid in a P2P mesh (the sender's stream id), by track sid in an SFU room (the server's
+ * offer names the track of every m-line). The media plane hears who is present (a P2P mesh opens
+ * a peer connection per remote participant).
  */
 import type { LeaveReason, ParticipantInfo, TrackInfo } from '../signaling/protocol.js';
 import type { EmitRoomEvent } from './events.js';
 import type { LocalParticipant } from './local-participant.js';
-import type { Mesh } from './mesh.js';
 import { RemoteParticipant } from './participant.js';
-import { RemoteTrackPublication } from './track.js';
+import { RemoteTrackPublication, type SubscriptionControl } from './track.js';
+
+/** The part of the media plane that follows who is in the room. */
+export interface PresenceSink {
+  participantPresent(sid: string): void;
+  participantGone(sid: string): void;
+}
 
 export interface RosterDeps {
-  mesh: Mesh;
+  media: PresenceSink;
   local: LocalParticipant;
   emit: EmitRoomEvent;
+  control: SubscriptionControl;
+}
+
+/** Media that arrived before its publication was known: matched by cid (P2P) or track sid (SFU). */
+interface EarlyMedia {
+  cid?: string;
+  trackSid?: string;
+  track: MediaStreamTrack;
 }
 
 export class Roster {
@@ -21,7 +36,7 @@ export class Roster {
   readonly participants = new Map<string, RemoteParticipant>();
   readonly #deps: RosterDeps;
   /** Remote media that arrived before its track_published, by participant sid. */
-  readonly #early = new Map<string, { cid: string; track: MediaStreamTrack }[]>();
+  readonly #early = new Map<string, EarlyMedia[]>();
 
   constructor(deps: RosterDeps) {
     this.#deps = deps;
@@ -29,7 +44,7 @@ export class Roster {
 
   /** Adds or updates a participant (the local one too); `announce` emits joined/published events. */
   upsert(info: ParticipantInfo, announce: boolean): void {
-    const { local, emit, mesh } = this.#deps;
+    const { local, emit, media } = this.#deps;
     if (info.sid === local.sid) {
       local.updateInfo(info);
       // In a mesh the server cannot stop our media: when it revokes canPublish, stop sending.
@@ -41,7 +56,7 @@ export class Roster {
     if (!existing) {
       const p = new RemoteParticipant({ ...info, tracks: [] });
       this.participants.set(p.sid, p);
-      mesh.ensure(p.sid);
+      media.participantPresent(p.sid);
       if (announce) emit('participantJoined', p);
       for (const track of info.tracks) this.#addTrack(p, track, announce);
       return;
@@ -52,14 +67,17 @@ export class Roster {
     for (const track of info.tracks) {
       const pub = existing.trackPublications.get(track.sid);
       if (!pub) this.#addTrack(existing, track, true);
-      else this.#setMuted(existing, pub, track.muted);
+      else {
+        pub.layers = track.layers;
+        this.#setMuted(existing, pub, track.muted);
+      }
     }
     emit('participantUpdated', existing);
   }
 
   remove(sid: string, reason: LeaveReason): void {
     const p = this.participants.get(sid);
-    this.#deps.mesh.remove(sid);
+    this.#deps.media.participantGone(sid);
     this.#early.delete(sid);
     if (!p) return;
     for (const pub of [...p.trackPublications.values()]) this.#removeTrack(p, pub);
@@ -102,8 +120,33 @@ export class Roster {
       this.#subscribe(p, pub, track);
       return;
     }
+    this.#keepEarly(sid, { cid, track });
+  }
+
+  /** SFU: the subscriber connection now carries `trackSid` of participant `sid`. */
+  remoteTrackBySid(sid: string, trackSid: string, track: MediaStreamTrack): void {
+    const p = this.participants.get(sid);
+    const pub = p?.trackPublications.get(trackSid);
+    if (p && pub) this.#subscribe(p, pub, track);
+    else this.#keepEarly(sid, { trackSid, track });
+  }
+
+  /** SFU: the subscription to `trackSid` ended (unsubscribed, or the server refused it). */
+  remoteTrackEnded(sid: string, trackSid: string): void {
+    const early = this.#early.get(sid);
+    if (early) this.#early.set(sid, early.filter((e) => e.trackSid !== trackSid));
+    const p = this.participants.get(sid);
+    const pub = p?.trackPublications.get(trackSid);
+    const track = pub?.track;
+    if (!p || !pub || !track) return;
+    pub.setTrack(undefined);
+    pub.stats = undefined;
+    this.#deps.emit('trackUnsubscribed', track, pub, p);
+  }
+
+  #keepEarly(sid: string, media: EarlyMedia): void {
     const early = this.#early.get(sid) ?? [];
-    early.push({ cid, track });
+    early.push(media);
     this.#early.set(sid, early);
   }
 
@@ -116,10 +159,11 @@ export class Roster {
   #addTrack(p: RemoteParticipant, info: TrackInfo, announce: boolean): void {
     if (p.trackPublications.has(info.sid)) return;
     const pub = new RemoteTrackPublication(info);
+    pub.control = this.#deps.control;
     p.trackPublications.set(pub.sid, pub);
     if (announce) this.#deps.emit('trackPublished', pub, p);
     const early = this.#early.get(p.sid) ?? [];
-    const index = early.findIndex((e) => e.cid === pub.cid && e.track.kind === pub.kind);
+    const index = early.findIndex((e) => (e.trackSid !== undefined ? e.trackSid === pub.sid : e.cid === pub.cid && e.track.kind === pub.kind));
     const match = early[index];
     if (match) {
       early.splice(index, 1);

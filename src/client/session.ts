@@ -56,6 +56,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   /** Last notification sequence number processed; the server numbers from 1 per session. */
   #lastSeq = 0;
   #outbox: OutboundMessage[] = [];
+  /** The next reconnect joins again instead of resuming (see `rejoin`). */
+  #skipResume = false;
 
   constructor(url: string, token: string, opts: SessionOptions = {}) {
     super();
@@ -127,6 +129,16 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.emit('ended', reason, error);
   }
 
+  /**
+   * Joins again as a new participant (the SFU subscriber connection could not recover): drops the
+   * socket and, instead of resuming, sends `join` with the token; `rejoined` follows.
+   */
+  rejoin(): void {
+    if (this.#state !== 'connected') return;
+    this.#skipResume = true;
+    this.#conn?.drop('joining again');
+  }
+
   /** Testing aid: drops the socket as a network failure would; the session then resumes. */
   dropConnection(): void {
     this.#conn?.drop('simulated connection loss');
@@ -157,7 +169,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.#setState('reconnecting');
     const lostAt = Date.now();
     const maxMs = this.#opts.maxReconnectMs ?? 60_000;
-    let resumable = true;
+    let resumable = !this.#skipResume;
+    this.#skipResume = false;
     for (let attempt = 0; this.#state === 'reconnecting'; attempt++) {
       if (Date.now() - lostAt > maxMs) {
         this.end('error', new ParleyClientError('CONNECTION_FAILED', `could not reconnect within ${maxMs} ms`));

@@ -2,16 +2,21 @@
  * Polls getStats() on every peer connection: keeps `participant.stats` current, estimates each
  * remote's connection quality, and works out who is speaking. Emits through the room only on change.
  */
-import type { Mesh } from './mesh.js';
 import type { LocalParticipant } from './local-participant.js';
+import type { MediaPlane } from './media-plane.js';
 import type { Participant, RemoteParticipant } from './participant.js';
 import type { ConnectionQuality, PeerStatsSample } from './quality.js';
+import { withRates } from './track-stats.js';
 
 export interface StatsTarget {
   readonly participants: ReadonlyMap<string, RemoteParticipant>;
   readonly localParticipant: LocalParticipant;
   emitQuality(quality: ConnectionQuality, p: Participant): void;
   emitSpeakers(speakers: Participant[]): void;
+  /** The current media plane (it is chosen when joining). */
+  readonly media: MediaPlane;
+  /** False in SFU rooms, where the server announces the active speaker. */
+  readonly detectSpeakers: boolean;
 }
 
 export interface StatsPollerOptions {
@@ -24,15 +29,13 @@ const RANK: Record<ConnectionQuality, number> = { excellent: 4, good: 3, poor: 2
 
 export class StatsPoller {
   readonly #target: StatsTarget;
-  readonly #mesh: Mesh;
   readonly #opts: StatsPollerOptions;
   #timer: ReturnType<typeof setInterval> | undefined;
   #busy = false;
   #speakers = '';
 
-  constructor(target: StatsTarget, mesh: Mesh, opts: StatsPollerOptions) {
+  constructor(target: StatsTarget, opts: StatsPollerOptions) {
     this.#target = target;
-    this.#mesh = mesh;
     this.#opts = opts;
   }
 
@@ -58,14 +61,20 @@ export class StatsPoller {
 
   async #pollAll(): Promise<void> {
     const remotes = [...this.#target.participants.values()];
+    const media = this.#target.media;
     for (const p of remotes) {
-      const sample = await this.#mesh.sample(p.sid).catch(() => undefined);
+      const sample = await media.sample(p.sid).catch(() => undefined);
       if (!sample) continue;
       const prev = p.stats;
       p.stats = sample;
+      for (const pub of p.trackPublications.values()) {
+        const id = pub.track?.id;
+        const cur = id === undefined ? undefined : sample.tracks.find((t) => t.trackIdentifier === id);
+        pub.stats = cur ? withRates(pub.stats, cur) : undefined;
+      }
       const micOn = [...p.trackPublications.values()].some((t) => t.kind === 'audio' && !t.muted);
       p.audioLevel = micOn ? (sample.audioLevel ?? 0) : 0;
-      const state = this.#mesh.get(p.sid)?.connectionState;
+      const state = media.connectionState(p.sid);
       const expectMedia = [...p.trackPublications.values()].some((t) => t.subscribed);
       const quality = state === 'failed' || state === 'disconnected' ? 'lost' : this.#opts.estimate(prev, sample, expectMedia);
       if (quality !== p.connectionQuality) {
@@ -74,7 +83,7 @@ export class StatsPoller {
       }
     }
     this.#updateLocalQuality(remotes);
-    this.#updateSpeakers(remotes);
+    if (this.#target.detectSpeakers) this.#updateSpeakers(remotes);
   }
 
   /** The local participant's quality is the worst of its links. */
