@@ -94,6 +94,7 @@ class EmbeddedTurn implements TurnService {
   ports: { udp: number; tcp: number; tls?: number } = { udp: 0, tcp: 0 };
   private readonly log: Logger;
   private udp: dgram.Socket | undefined;
+  private udp6: dgram.Socket | undefined;
   private servers: net.Server[] = [];
   private streams: StreamConnections | undefined;
   private shard: Shard | undefined;
@@ -138,19 +139,37 @@ class EmbeddedTurn implements TurnService {
     });
     this.streams = streams;
     let udp: dgram.Socket | undefined;
+    let udp6: dgram.Socket | undefined;
     for (let attempt = 0; !udp; attempt++) {
       const u = await bindListener(c.listenIp, c.port);
+      const port = u.address().port;
+      const bound: net.Server[] = [];
+      let u6: dgram.Socket | undefined;
       try {
-        this.servers.push(await listenTcp(c.listenIp, u.address().port, (s) => streams.accept(s, 'tcp')));
+        bound.push(await listenTcp(c.listenIp, port, (s) => streams.accept(s, 'tcp')));
+        if (c.listenIp6) {
+          u6 = await bindListener(c.listenIp6, port);
+          bound.push(await listenTcp(c.listenIp6, port, (s) => streams.accept(s, 'tcp')));
+        }
+        this.servers.push(...bound);
         udp = u;
+        udp6 = u6;
       } catch (err) {
         u.close();
+        u6?.close();
+        for (const b of bound) b.close();
         if (c.port !== 0 || attempt >= 20) throw err;
       }
     }
     this.udp = udp;
+    this.udp6 = udp6;
     udp.on('error', (err) => this.log.warn({ err }, 'turn udp socket error'));
+    udp6?.on('error', (err) => this.log.warn({ err }, 'turn udp6 socket error'));
     const udpPort = udp.address().port;
+    const sendUdp = (data: Uint8Array, port: number, ip: string): void => {
+      if (!ip.includes(':')) udp.send(data, port, ip);
+      else udp6?.send(data, port, ip);
+    };
 
     this.shard = new Shard({
       core: { ...core, quota: new SharedQuota(quotaBuffer, c.maxAllocationsPerUser, c.maxAllocations), nonceKey },
@@ -160,7 +179,7 @@ class EmbeddedTurn implements TurnService {
       advertisedIp6,
       index: 255,
       io: {
-        send: (to: Source, data: Buffer) => (to.transport === 'udp' ? udp.send(data, to.address.port, to.address.ip) : streams.send(to, data)),
+        send: (to: Source, data: Buffer) => (to.transport === 'udp' ? sendUdp(data, to.address.port, to.address.ip) : streams.send(to, data)),
         close: (to) => streams.close(to),
         pipe: (to, peer) => streams.pipe(to, peer),
       },
@@ -169,21 +188,23 @@ class EmbeddedTurn implements TurnService {
 
     this.ports = { udp: udpPort, tcp: udpPort };
     if (this.opts.tls) {
-      const tls = await listenTls(c.listenIp, c.tlsPort, readFileSync(this.opts.tls.cert), readFileSync(this.opts.tls.key), (s) => streams.accept(s, 'tls'));
+      const [cert, key] = [readFileSync(this.opts.tls.cert), readFileSync(this.opts.tls.key)];
+      const tls = await listenTls(c.listenIp, c.tlsPort, cert, key, (s) => streams.accept(s, 'tls'));
       this.servers.push(tls);
       const a = tls.address();
       this.ports.tls = typeof a === 'object' && a ? a.port : c.tlsPort;
+      if (c.listenIp6) this.servers.push(await listenTls(c.listenIp6, this.ports.tls, cert, key, (s) => streams.accept(s, 'tls')));
     }
 
     for (let i = 0; i < nWorkers; i++) {
       const init: WorkerInit = {
         core, quotaBuffer, maxPerUser: c.maxAllocationsPerUser, maxTotal: c.maxAllocations, nonceKey,
-        range, advertisedIp, range6, advertisedIp6, index: i, listenIp: c.listenIp, listenPort: udpPort,
+        range, advertisedIp, range6, advertisedIp6, index: i, listenIp: c.listenIp, listenIp6: c.listenIp6, listenPort: udpPort,
       };
       const w = startWorker(init);
       this.workerStats.push(shard.core.stats.snapshot());
       w.on('message', (m: FromWorker) => {
-        if (m.t === 'send') udp.send(m.d, m.port, m.ip);
+        if (m.t === 'send') sendUdp(m.d, m.port, m.ip);
         else if (m.t === 'stray') this.onUdp(Buffer.from(m.d.buffer, m.d.byteOffset, m.d.byteLength), { address: m.ip, port: m.port, family: m.ip.includes(':') ? 'IPv6' : 'IPv4', size: m.d.byteLength });
         else if (m.t === 'stats') this.workerStats[i] = m.s;
       });
@@ -197,6 +218,7 @@ class EmbeddedTurn implements TurnService {
     this.workerStats = this.workerStats.map((s) => ({ ...s, allocationsCreated: 0, allocationsActive: 0, packetsToPeer: 0, bytesToPeer: 0, packetsToClient: 0, bytesToClient: 0, authFailures: {}, refusedPeers: {}, drops: {} }));
 
     udp.on('message', (msg, rinfo) => this.onUdp(msg, rinfo));
+    udp6?.on('message', (msg, rinfo) => this.onUdp(msg, rinfo));
     this.pinTimer = setInterval(() => {
       const old = Date.now() - 60_000;
       for (const [k, p] of this.pins) if (p.at < old) this.pins.delete(k);
@@ -259,13 +281,14 @@ class EmbeddedTurn implements TurnService {
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.servers = [];
     await this.shard?.close();
-    await new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve()));
+    await Promise.all([this.udp, this.udp6].map((u) => new Promise<void>((resolve) => (u ? u.close(() => resolve()) : resolve()))));
     this.udp = undefined;
+    this.udp6 = undefined;
   }
 }
 
 function bindListener(ip: string, port: number): Promise<dgram.Socket> {
-  const udp = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+  const udp = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', ipv6Only: ip.includes(':'), reuseAddr: true, lookup: literalLookup as never, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
   return new Promise((resolve, reject) => {
     udp.once('error', reject);
     udp.bind(port, ip, () => {

@@ -96,7 +96,7 @@ export function listenTls(ip: string, port: number, cert: Buffer, key: Buffer, o
 function listen(server: net.Server, ip: string, port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: ip, port }, () => {
+    server.listen({ host: ip, port, ipv6Only: ip.includes(':') }, () => {
       server.off('error', reject);
       resolve(server);
     });

@@ -15,6 +15,8 @@ export interface WorkerInit {
   advertisedIp6: string | undefined;
   index: number;
   listenIp: string;
+  /** IPv6 listen address (turn.listenIp6), for the connected sockets of IPv6 clients. */
+  listenIp6: string | undefined;
   listenPort: number;
 }
 

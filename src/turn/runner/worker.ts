@@ -48,8 +48,10 @@ const shard = new Shard({
 });
 
 function openConnected(src: Source): void {
-  if (connected.has(src.key)) return;
-  const socket = dgram.createSocket({ type: init.listenIp.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literalLookup as never });
+  const listenIp = src.address.family === 6 ? init.listenIp6 : init.listenIp;
+  if (connected.has(src.key) || listenIp === undefined) return;
+  const v6 = listenIp.includes(':');
+  const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, reuseAddr: true, lookup: literalLookup as never });
   const entry = { socket, ready: false };
   connected.set(src.key, entry);
   socket.on('error', () => {
@@ -61,7 +63,7 @@ function openConnected(src: Source): void {
     if (rinfo.port === src.address.port && rinfo.address === src.address.ip) shard.fromClient(msg, src);
     else post({ t: 'stray', ip: rinfo.address, port: rinfo.port, d: msg });
   });
-  socket.bind(init.listenPort, init.listenIp, () => {
+  socket.bind(init.listenPort, listenIp, () => {
     socket.connect(src.address.port, src.address.ip, () => {
       entry.ready = connected.get(src.key) === entry;
     });

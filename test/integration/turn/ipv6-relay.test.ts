@@ -44,10 +44,11 @@ async function bound(type: 'udp4' | 'udp6', ip: string): Promise<dgram.Socket> {
 class Client {
   private nonce = '';
   private readonly key = longTermKey(USER, REALM, PASS);
-  private constructor(readonly socket: dgram.Socket, private readonly port: number) {}
+  private constructor(readonly socket: dgram.Socket, private readonly port: number, private readonly host: string) {}
 
-  static async open(port: number): Promise<Client> {
-    return new Client(await bound('udp4', '127.0.0.1'), port);
+  /** A client on 127.0.0.1, or on ::1 talking to the server's IPv6 listener. */
+  static async open(port: number, host = '127.0.0.1'): Promise<Client> {
+    return new Client(await bound(host.includes(':') ? 'udp6' : 'udp4', host), port, host);
   }
 
   async request(method: number, attrs: (OutAttr | ((tid: Buffer) => OutAttr))[]): Promise<StunMessage> {
@@ -60,7 +61,7 @@ class Client {
         const p = parse(m);
         return p.ok && p.msg.tid.equals(tid) ? p.msg : undefined;
       });
-      this.socket.send(encode(method, Class.Request, tid, all, { key: auth ? this.key : undefined, fingerprint: true }), this.port, '127.0.0.1');
+      this.socket.send(encode(method, Class.Request, tid, all, { key: auth ? this.key : undefined, fingerprint: true }), this.port, this.host);
       const r = await reply;
       const nonce = getAttr(r, Attr.Nonce);
       if (!auth && nonce && code(r) === 401) {
@@ -84,7 +85,7 @@ class Client {
     const h = Buffer.alloc(4);
     h.writeUInt16BE(n, 0);
     h.writeUInt16BE(data.length, 2);
-    this.socket.send(Buffer.concat([h, data]), this.port, '127.0.0.1');
+    this.socket.send(Buffer.concat([h, data]), this.port, this.host);
   }
 
   nextChannelData(n: number): Promise<Buffer> {
@@ -115,7 +116,7 @@ describe('TURN IPv6 relay on a running server', () => {
   const sockets: dgram.Socket[] = [];
 
   beforeAll(async () => {
-    turn = await startTurn({ listenIp: '127.0.0.1', port: 0, users: [`${USER}:${PASS}`], realm: REALM, relayIp6: '::1', allowLoopbackPeers: true, relayPortMin: 40000, relayPortMax: 47999 });
+    turn = await startTurn({ listenIp: '127.0.0.1', listenIp6: '::1', port: 0, users: [`${USER}:${PASS}`], realm: REALM, relayIp6: '::1', allowLoopbackPeers: true, relayPortMin: 40000, relayPortMax: 47999 });
   });
 
   afterAll(async () => {
@@ -154,5 +155,19 @@ describe('TURN IPv6 relay on a running server', () => {
     expect((await c.channelBind(0x4003, { family: 6, ip: '::1', port: peer6.address().port })).cls).toBe(Class.Success);
     await roundTrip(c, 0x4002, peer4, r4);
     await roundTrip(c, 0x4003, peer6, r6);
+  });
+
+  it('listens on IPv6 too (turn.listenIp6): an IPv6 client gets its IPv6 mapped address and relays to an IPv6 peer', async () => {
+    const c = track(await Client.open(turn.ports.udp, '::1'));
+    const binding = await c.request(Method.Binding, []);
+    const mapped = getAttr(binding, Attr.XorMappedAddress);
+    expect(mapped && decodeXorAddress(mapped, binding.tid)).toEqual({ family: 6, ip: '::1', port: c.socket.address().port });
+    const peer = track(await bound('udp6', '::1'));
+    const alloc = await c.request(Method.Allocate, [UDP, family(Attr.RequestedAddressFamily, 2)]);
+    const [relay] = relayed(alloc);
+    expect(relay).toMatchObject({ family: 6, ip: '::1' });
+    if (!relay) return;
+    expect((await c.channelBind(0x4004, { family: 6, ip: '::1', port: peer.address().port })).cls).toBe(Class.Success);
+    await roundTrip(c, 0x4004, peer, relay);
   });
 });
