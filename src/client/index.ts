@@ -8,8 +8,11 @@ export type { PublishOptions, CaptureOptions, ScreenShareOptions } from './local
 export { TrackPublication, LocalTrackPublication, RemoteTrackPublication } from './track.js';
 export { ParleyClientError } from './errors.js';
 export type { ConnectionQuality, PeerStatsSample, VideoReceiveStats } from './quality.js';
+export type { InboundTrackStats } from './track-stats.js';
+export type { SubscriptionControl } from './track.js';
+export { layerOfWidth, simulcastPlan } from './sfu/simulcast.js';
 export { TypedEmitter } from './emitter.js';
 export type { BackoffOptions } from './backoff.js';
 export type { SignalConnectionOptions } from './signal-connection.js';
-export type { LeaveReason, ParticipantInfo, RoomInfo, TrackInfo, TrackSource, TrackKind } from '../signaling/protocol.js';
+export type { LeaveReason, ParticipantInfo, RoomInfo, RoomType, SimulcastLayer, TrackInfo, TrackSource, TrackKind, VideoQuality } from '../signaling/protocol.js';
 export const SDK_VERSION = '0.1.0';

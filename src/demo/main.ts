@@ -90,7 +90,8 @@ async function join(roomName: string, name: string, media: { camera: boolean; mi
       ? { token: presetToken, url: params.get('url') ?? location.origin, identity: undefined }
       : await fetchDevToken(roomName, name, identityFor(roomName));
     if (identity) sessionStorage.setItem(`parley.identity.${roomName}`, identity);
-    const r = new Room();
+    // `?adaptive=0` / `?simulcast=0` turn off the SFU room's display-size reporting / simulcast.
+    const r = new Room({ adaptiveStream: params.get('adaptive') !== '0', simulcast: params.get('simulcast') !== '0' });
     room = r;
     wire(r, roomName);
     await r.connect(url, token);

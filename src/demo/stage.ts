@@ -3,6 +3,7 @@
  * room, and lays the tiles out as large as the space allows.
  */
 import type { Participant, Room } from '../client/index.js';
+import { statsLines } from './overlay.js';
 import { Tile } from './tile.js';
 
 export class Stage {
@@ -11,6 +12,7 @@ export class Stage {
   readonly #tiles = new Map<string, Tile>();
   #speaking = new Set<string>();
   #localSid = '';
+  readonly #timer: ReturnType<typeof setInterval>;
 
   constructor(room: Room, el: HTMLElement) {
     this.#room = room;
@@ -33,6 +35,18 @@ export class Stage {
       for (const [key, tile] of this.#tiles) tile.setSpeaking(this.#speaking.has(key.split(':')[0] ?? ''));
     });
     new ResizeObserver(() => this.layout()).observe(el);
+    this.#timer = setInterval(() => this.#showStats(), 1000);
+  }
+
+  /** Refreshes each remote tile's receive overlay from the SDK's per-track stats. */
+  #showStats(): void {
+    for (const p of this.#room.participants.values()) {
+      for (const kind of ['camera', 'screen'] as const) {
+        const tile = this.#tiles.get(`${p.sid}:${kind}`);
+        const pub = p.tracks.get([...p.tracks.values()].find((t) => t.source === kind)?.sid ?? '');
+        tile?.setStats(pub?.stats ? statsLines(pub.stats, pub.layers) : undefined);
+      }
+    }
   }
 
   /** Renders everyone the room knows now. */
@@ -114,6 +128,7 @@ export class Stage {
   }
 
   clear(): void {
+    clearInterval(this.#timer);
     for (const key of [...this.#tiles.keys()]) this.#remove(key);
   }
 }

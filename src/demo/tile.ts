@@ -26,6 +26,7 @@ export class Tile {
   readonly #name: HTMLElement;
   readonly #mic: HTMLElement;
   readonly #quality: HTMLElement;
+  readonly #overlay: HTMLElement;
   readonly #opts: TileOptions;
   #videoTrack: MediaStreamTrack | undefined;
   #audioTrack: MediaStreamTrack | undefined;
@@ -40,12 +41,15 @@ export class Tile {
     this.#name = h('span', { class: 'tile-name' });
     this.#mic = h('span', { class: 'tile-mic', title: 'Microphone muted' }, svg(icons.micOff));
     this.#quality = h('span', { class: 'quality', 'data-quality': 'unknown' }, h('i'), h('i'), h('i'));
+    this.#overlay = h('div', { class: 'tile-stats', 'aria-hidden': 'true' });
+    this.#overlay.hidden = true;
     this.el = h(
       'div',
       { class: `tile ${opts.kind}${opts.isLocal ? ' local' : ''}`, 'data-identity': opts.identity },
       this.#video,
       this.#audio,
       h('div', { class: 'avatar-wrap' }, this.#avatar),
+      this.#overlay,
       h('div', { class: 'tile-bar' }, this.#mic, this.#name, this.#quality),
     );
     this.setName(opts.name);
@@ -91,6 +95,13 @@ export class Tile {
 
   setSpeaking(speaking: boolean): void {
     this.el.classList.toggle('speaking', speaking);
+  }
+
+  /** The receive overlay (layer and resolution, bitrate, loss); undefined hides it. */
+  setStats(lines: string[] | undefined): void {
+    this.#overlay.hidden = lines === undefined;
+    const text = lines?.join('\n') ?? '';
+    if (this.#overlay.textContent !== text) this.#overlay.textContent = text;
   }
 
   destroy(): void {

@@ -87,7 +87,7 @@ export class SfuSubscriber extends TypedEmitter<SubscriberEvents> {
   /** The receiver that plays `trackSid`, if subscribed. */
   receiverOf(trackSid: string): RTCRtpReceiver | undefined {
     const sub = this.tracks.byTrackSid(trackSid);
-    return sub ? this.pc.getTransceivers().find((t) => t.mid === sub.mid)?.receiver : undefined;
+    return sub ? this.pc.getTransceivers().find((t) => t.mid === sub.mid && t.currentDirection !== 'stopped')?.receiver : undefined;
   }
 
   setIceServers(iceServers: RTCIceServer[]): void {
@@ -114,7 +114,8 @@ export class SfuSubscriber extends TypedEmitter<SubscriberEvents> {
     if (this.#closed) return;
     this.#host.sendAnswer(answer.sdp ?? '');
     for (const sub of change.added) {
-      const transceiver = pc.getTransceivers().find((t) => t.mid === sub.mid);
+      // A stopped m-line (port 0) may linger until negotiated away; the live one carries the track.
+      const transceiver = pc.getTransceivers().find((t) => t.mid === sub.mid && t.currentDirection !== 'stopped');
       if (transceiver) this.emit('track', sub, transceiver.receiver.track);
     }
   }
