@@ -22,6 +22,12 @@ export interface LoadtestOptions {
   video?: Partial<VideoOptions>;
   /** Seconds between "everyone connected" and the measured window (default 5: the encoder ramps up). */
   warmupSeconds?: number;
+  /**
+   * After the warmup, wait (at most rampTimeoutSeconds, default 20) until every publisher sends at
+   * least this share of video.maxBitrate (default 0.85), so the window measures the full bitrate.
+   */
+  rampRatio?: number;
+  rampTimeoutSeconds?: number;
   /** Length of the measured window in seconds (default 15). */
   durationSeconds?: number;
   /** Subscribers joining at once (default 10). */

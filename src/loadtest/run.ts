@@ -38,6 +38,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
   const duration = opts.durationSeconds ?? 15;
   const concurrency = Math.max(1, opts.connectConcurrency ?? 10);
   const connectTimeoutMs = (opts.connectTimeoutSeconds ?? 20) * 1000;
+  const rampRatio = opts.rampRatio ?? 0.85;
+  const rampTimeout = opts.rampTimeoutSeconds ?? 20;
   const signal = opts.signal;
   const started = performance.now();
   const sample = (): ProcSample | undefined => (opts.serverPid ? sampleProcessTree(opts.serverPid) : undefined);
@@ -105,6 +107,16 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
 
     phase = 'warmup';
     await sleep(warmup * 1000, signal);
+    // then until every encoder sends at least rampRatio of its cap (the server's REMB lets it ramp up)
+    const rampUntil = performance.now() + rampTimeout * 1000;
+    let prev = await Promise.all(publishers.map((p) => p.sentStats()));
+    while (performance.now() < rampUntil && !signal?.aborted) {
+      await sleep(1000, signal);
+      const cur = await Promise.all(publishers.map((p) => p.sentStats()));
+      const ramped = cur.every((c, i) => (c.bytes - prev[i]!.bytes) * 8 >= rampRatio * video.maxBitrate);
+      prev = cur;
+      if (ramped) break;
+    }
 
     phase = 'measuring';
     const pubStart = await Promise.all(publishers.map((p) => p.sentStats()));

@@ -99,7 +99,7 @@ export class WrtcPublisher implements PublisherPeer {
   }
 
   async setAnswer(sdp: string): Promise<void> {
-    await this.pc.setRemoteDescription({ type: 'answer', sdp: capVideoBitrate(sdp, this.opts.maxBitrate) });
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: mungeAnswer(sdp, this.opts.maxBitrate) });
     this.remoteSet = true;
     for (const c of this.earlyCandidates.splice(0)) await this.pc.addIceCandidate(c).catch(() => undefined);
     try {
@@ -163,14 +163,30 @@ export class WrtcPublisher implements PublisherPeer {
   }
 }
 
-/** Adds `b=AS` (kbit/s) and `b=TIAS` to every video section of an SDP. */
-export function capVideoBitrate(sdp: string, bitsPerSecond: number): string {
+/**
+ * Prepares the server's answer for libwebrtc: adds `b=AS` (kbit/s) and `b=TIAS` to every video
+ * section, and drops `a=ssrc`/`a=ssrc-group` lines of the recvonly sections (werift writes the
+ * SSRCs it sends RTCP from, without msid; @roamhq/wrtc's libwebrtc then counts two tracks and
+ * refuses the answer; a receive-only section's SSRCs mean nothing to the sender).
+ */
+export function mungeAnswer(sdp: string, bitsPerSecond: number): string {
   const lines = sdp.split(/\r\n/);
   const out: string[] = [];
   let inVideo = false;
+  const recvonly = new Set<number>();
+  let section = -1;
   for (const line of lines) {
-    if (line.startsWith('m=')) inVideo = line.startsWith('m=video');
+    if (line.startsWith('m=')) section++;
+    if (line === 'a=recvonly') recvonly.add(section);
+  }
+  section = -1;
+  for (const line of lines) {
+    if (line.startsWith('m=')) {
+      inVideo = line.startsWith('m=video');
+      section++;
+    }
     if (inVideo && line.startsWith('b=')) continue;
+    if (recvonly.has(section) && (line.startsWith('a=ssrc:') || line.startsWith('a=ssrc-group:'))) continue;
     out.push(line);
     if (inVideo && line.startsWith('c=')) out.push(`b=AS:${Math.round(bitsPerSecond / 1000)}`, `b=TIAS:${bitsPerSecond}`);
   }
