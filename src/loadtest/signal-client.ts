@@ -20,6 +20,12 @@ export class SignalClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (data: unknown) => void; reject: (err: Error) => void }>();
   private readonly listeners = new Map<string, (n: ServerNotification) => void>();
+  /**
+   * Notifications that came before anyone listened for their type: the server sends the first
+   * `sfu_offer` right behind the join response, often in the same tick, before the caller's `await`
+   * has resumed and called `on`.
+   */
+  private readonly backlog: ServerNotification[] = [];
   /** Errors the server sent for requests without an id (e.g. trickled candidates). */
   readonly unsolicitedErrors: string[] = [];
   private closedError: Error | null = null;
@@ -53,6 +59,13 @@ export class SignalClient {
 
   on<T extends ServerNotification['type']>(type: T, listener: (n: Notification<T>) => void): void {
     this.listeners.set(type, listener as (n: ServerNotification) => void);
+    for (let i = 0; i < this.backlog.length; ) {
+      const n = this.backlog[i]!;
+      if (n.type === type) {
+        this.backlog.splice(i, 1);
+        listener(n as Notification<T>);
+      } else i++;
+    }
   }
 
   /** Sends a request and resolves with its response's `data`; rejects with a SignalError. */
@@ -108,6 +121,8 @@ export class SignalClient {
       return;
     }
     if (f.type === 'pong') return;
-    this.listeners.get(f.type)?.(f);
+    const listener = this.listeners.get(f.type);
+    if (listener) listener(f);
+    else if (this.backlog.length < 256) this.backlog.push(f);
   }
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SFU fan-out benchmark: one ~1.5 Mbps VP8 publisher (libwebrtc) to N subscribers
+# (libdatachannel), against Janus 1.1 VideoRoom (Debian `janus`) and Parley, alternately for each N
+# in one run. Both servers run alone in a network namespace (Janus ignores loopback) on 10.77.0.2,
+# one fresh process per run; the load tester stays on the host (10.77.0.1). Reports server CPU per
+# forwarded packet and the Parley/Janus ratio, loss, memory per subscriber and the zero-loss knee.
+#
+# usage: bench/sfu/run.sh [N ...]            (default: 10 50 100 200)
+# env:   DURATION (15 s window) WARMUP (5 s) CONCURRENCY (10 joins at once) OUT (a new temp dir)
+#        SERVERS ("janus parley") EVENT_LOOPS (Janus static loops, 2) SKIP_BUILD=1 KNEE_LOSS (0)
+#        PARLEY_ENV ("VAR=value ..." added to Parley's environment)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+NS_LIST=${*:-10 50 100 200}
+DURATION=${DURATION:-15}; WARMUP=${WARMUP:-5}; CONCURRENCY=${CONCURRENCY:-10}
+SERVERS=${SERVERS:-janus parley}
+OUT=${OUT:-$(mktemp -d /tmp/parley-sfu-bench.XXXX)}; mkdir -p "$OUT"
+export NS=psfu HOST_IP=10.77.0.1 NS_IP=10.77.0.2
+[ "$(id -u)" = 0 ] || { echo "run as root (network namespace)"; exit 1; }
+command -v janus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus >/dev/null; }
+[ "${SKIP_BUILD:-}" = 1 ] || npm run build > "$OUT/build.log" 2>&1
+
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  bench/sfu/netns.sh down
+}
+trap cleanup EXIT
+bench/sfu/netns.sh down
+bench/sfu/netns.sh up
+IFACE=$NS-n bash bench/sfu/janus-config.sh "$OUT/janus-config"
+API_KEY=APIsfubench; API_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+wait_http() { for _ in $(seq 1 100); do curl -sf "$1" > /dev/null && return 0; sleep 0.2; done; echo "no answer from $1"; return 1; }
+
+start_server() { # $1 = janus|parley, $2 = N; sets SERVER_PID and URL
+  if [ "$1" = janus ]; then
+    ip netns exec "$NS" janus -F "$OUT/janus-config" -L "$OUT/janus-$2.log" > /dev/null 2>&1 &
+    SERVER_PID=$!; URL=http://$NS_IP:8088/janus
+    wait_http "$URL/info"
+  else
+    local data; data=$(mktemp -d "$OUT/parley-data.XXXX")
+    # shellcheck disable=SC2086
+    ip netns exec "$NS" env PARLEY_HOST=0.0.0.0 PARLEY_PORT=7880 PARLEY_DATA_DIR="$data" PARLEY_API_KEY=$API_KEY \
+      PARLEY_API_SECRET="$API_SECRET" PARLEY_TURN_ENABLED=false PARLEY_LOG_LEVEL=warn PARLEY_LOG_FORMAT=json ${PARLEY_ENV:-} \
+      node dist/cli.js start > "$OUT/parley-$2.log" 2>&1 &
+    SERVER_PID=$!; URL=http://$NS_IP:7880
+    wait_http "$URL/healthz"
+  fi
+  # `ip netns exec` execs the server in place: the pid is the server's
+  [ "$(cat /proc/$SERVER_PID/comm)" != ip ] || { echo "unexpected: ip netns exec forked"; exit 1; }
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+echo "machine: $(nproc) cores, $(uname -r); $(janus --version 2>/dev/null | head -1); node $(node --version); parley $(git rev-parse --short HEAD)"
+echo "load before: $(cat /proc/loadavg)"
+for n in $NS_LIST; do
+  for s in $SERVERS; do
+    start_server "$s" "$n"
+    if [ "$s" = janus ]; then target=(--janus "$URL"); else target=(--url "$URL" --api-key "$API_KEY" --api-secret "$API_SECRET"); fi
+    echo "--- $s N=$n (pid $SERVER_PID)"
+    npx tsx bench/sfu/loadtest.ts "${target[@]}" --server-pid "$SERVER_PID" --subscribers "$n" --bind "$HOST_IP" \
+      --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --json "$OUT/$s-$n.json" > "$OUT/$s-$n.txt" 2>&1 || echo "(loadtest failed, see $OUT/$s-$n.txt)"
+    grep -vE '^\[' "$OUT/$s-$n.txt" | sed 's/^/    /'
+    stop_server
+    sleep 3
+  done
+done
+echo "load after: $(cat /proc/loadavg)"
+echo
+# shellcheck disable=SC2086
+npx tsx bench/sfu/summary.ts "$OUT" $NS_LIST
+echo "raw: $OUT"
