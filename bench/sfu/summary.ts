@@ -22,8 +22,8 @@ const fmt = (v: number | undefined, d = 1) => (v === undefined || !Number.isFini
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2)}%`);
 
 const rows: string[] = [];
-rows.push('|   N | server | subs ok | pub Mbps | rx pkt/s | loss | subs with loss | server CPU (cores) | us CPU / fwd pkt | RSS/sub (KB) | Parley/Janus us/pkt |');
-rows.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+rows.push('|   N | server | subs ok | pub Mbps | rx pkt/s | loss | subs with loss | server CPU (cores) | us CPU / fwd pkt | RSS/sub (KB) | Parley/Janus us/pkt | tester CPU | machine busy |');
+rows.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const knee: Record<string, number> = { janus: 0, parley: 0 };
 const broken: Record<string, boolean> = { janus: false, parley: false };
 for (const n of ns) {
@@ -32,7 +32,7 @@ for (const n of ns) {
   for (const s of servers) {
     const r = s === 'janus' ? j : p;
     if (!r) {
-      rows.push(`| ${n} | ${s} | not run | | | | | | | | |`);
+      rows.push(`| ${n} | ${s} | not run | | | | | | | | | | |`);
       broken[s] = true;
       continue;
     }
@@ -42,7 +42,7 @@ for (const n of ns) {
     else broken[s] = true;
     const ratio = s === 'parley' && j?.server && p?.server ? fmt(p.server.usPerForwardedPacket / j.server.usPerForwardedPacket, 2) : '';
     rows.push(
-      `| ${n} | ${s} | ${r.totals.subscribersConnected}/${r.subscribers.length} | ${fmt(pub ? (pub.bytes * 8) / r.windowSeconds / 1e6 : undefined, 2)} | ${fmt(r.totals.packetsPerSecond, 0)} | ${pct(r.totals.lossRatio)} | ${r.totals.subscribersWithLoss} | ${fmt(r.server?.cpuLoad, 2)} | ${fmt(r.server?.usPerForwardedPacket, 1)} | ${fmt(r.server ? r.server.rssPerSubscriberBytes / 1024 : undefined, 0)} | ${ratio} |`,
+      `| ${n} | ${s} | ${r.totals.subscribersConnected}/${r.subscribers.length} | ${fmt(pub ? (pub.bytes * 8) / r.windowSeconds / 1e6 : undefined, 2)} | ${fmt(r.totals.packetsPerSecond, 0)} | ${pct(r.totals.lossRatio)} | ${r.totals.subscribersWithLoss} | ${fmt(r.server?.cpuLoad, 2)} | ${fmt(r.server?.usPerForwardedPacket, 1)} | ${fmt(r.server ? r.server.rssPerSubscriberBytes / 1024 : undefined, 0)} | ${ratio} | ${fmt(r.loadtesterCpu, 2)} | ${fmt(r.machineBusy, 2)} |`,
     );
   }
 }

@@ -72,3 +72,10 @@ export function cpuLoad(a: ProcSample, b: ProcSample): number {
   const wall = (b.at - a.at) / 1000;
   return wall > 0 ? (b.cpuSeconds - a.cpuSeconds) / wall : 0;
 }
+
+/** CPU seconds the whole machine spent busy (all cores; /proc/stat, not idle nor iowait). */
+export function machineBusySeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - (cpu[3] ?? 0) - (cpu[4] ?? 0)) / TICKS_PER_SECOND;
+}

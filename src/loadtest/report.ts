@@ -1,4 +1,5 @@
 /** The load test's report: per-subscriber reception over the measured window, totals, server cost. */
+import { availableParallelism as nproc } from 'node:os';
 import type { LoadtestProgress, VideoOptions } from './options.js';
 import { cpuLoad, type ProcSample } from './proc-stats.js';
 import { addCounters, lostOf, zeroCounters, type RtpCounters } from './rtp-stats.js';
@@ -38,6 +39,10 @@ export interface LoadtestReport {
   /** Seconds from the start until every subscriber was connected (or gave up). */
   connectSeconds: number;
   subscribers: SubscriberResult[];
+  /** CPU of this process (the peers) in the window, in cores; in-process servers count here too. */
+  loadtesterCpu: number;
+  /** CPU the whole machine was busy in the window, in cores (everything: server, peers, others). */
+  machineBusy: number;
   /** What each publisher's libwebrtc says it sent in the window. */
   publisherWindow: Array<{ packets: number; bytes: number; width?: number; height?: number }>;
   totals: {
@@ -63,6 +68,8 @@ export interface ReportInput {
   connectSeconds: number;
   subscribers: Array<{ index: number; connected: boolean; error?: string; window: RtpCounters }>;
   publisherWindow: LoadtestReport['publisherWindow'];
+  loadtesterCpu: number;
+  machineBusy: number;
   server?: { pid: number; baseline: ProcSample; start: ProcSample; end: ProcSample };
 }
 
@@ -94,6 +101,8 @@ export function buildReport(input: ReportInput): LoadtestReport {
     windowSeconds: input.windowSeconds,
     connectSeconds: input.connectSeconds,
     subscribers,
+    loadtesterCpu: input.loadtesterCpu,
+    machineBusy: input.machineBusy,
     publisherWindow: input.publisherWindow,
     totals: {
       subscribersConnected: connected.length,
@@ -143,6 +152,7 @@ export function formatReport(r: LoadtestReport, opts: { perSubscriber?: boolean 
     `subscribers: ${t.subscribersConnected} connected, ${t.subscribersFailed} failed, ${t.subscribersWithLoss} with loss`,
     `received: ${t.packets} pkts (${t.packetsPerSecond.toFixed(0)}/s), lost ${t.lost} (${pct(t.lossRatio)}), bitrate mean ${mbps(t.meanBitrate)} min ${mbps(t.minBitrate)} Mbps`,
   ];
+  lines.push(`load tester cpu ${(r.loadtesterCpu * 100).toFixed(0)}% of a core; machine busy ${r.machineBusy.toFixed(2)} of ${nproc()} cores`);
   if (r.server) {
     const s = r.server;
     lines.push(

@@ -9,7 +9,7 @@
 import { NdcSubscriber } from './ndc-subscriber.js';
 import { DEFAULT_VIDEO, type LoadtestOptions, type LoadtestPhase, type LoadtestProgress } from './options.js';
 import { parleyTarget } from './parley-target.js';
-import { cpuLoad, sampleProcessTree, type ProcSample } from './proc-stats.js';
+import { cpuLoad, machineBusySeconds, sampleProcessTree, type ProcSample } from './proc-stats.js';
 import { buildReport, type LoadtestReport } from './report.js';
 import { addCounters, diffCounters, lossRatioOf, zeroCounters, type RtpCounters } from './rtp-stats.js';
 import type { SfuTarget, TargetSession } from './target.js';
@@ -122,10 +122,14 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
     const pubStart = await Promise.all(publishers.map((p) => p.sentStats()));
     const subStart = subs.map((s) => s.peer?.receiveStats.snapshot() ?? zeroCounters());
     const procStart = sample();
+    const selfStart = sampleProcessTree(process.pid);
+    const busyStart = machineBusySeconds();
     const t0 = performance.now();
     await sleep(duration * 1000, signal);
     const windowSeconds = (performance.now() - t0) / 1000;
     const procEnd = sample();
+    const selfEnd = sampleProcessTree(process.pid);
+    const machineBusy = (machineBusySeconds() - busyStart) / windowSeconds;
     const subEnd = subs.map((s) => s.peer?.receiveStats.snapshot() ?? zeroCounters());
     const pubEnd = await Promise.all(publishers.map((p) => p.sentStats()));
     phase = 'done';
@@ -143,6 +147,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
         window: diffCounters(subEnd[i]!, subStart[i]!),
       })),
       publisherWindow: pubEnd.map((e, i) => ({ packets: e.packets - pubStart[i]!.packets, bytes: e.bytes - pubStart[i]!.bytes, ...(e.width ? { width: e.width, height: e.height } : {}) })),
+      loadtesterCpu: cpuLoad(selfStart, selfEnd),
+      machineBusy,
       ...(opts.serverPid && baseline && procStart && procEnd ? { server: { pid: opts.serverPid, baseline, start: procStart, end: procEnd } } : {}),
     });
   } finally {
