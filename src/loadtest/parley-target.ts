@@ -57,6 +57,7 @@ export function parleyTarget(opts: ParleyTargetOptions): SfuTarget {
   }
 
   const session = (client: SignalClient): TargetSession => ({
+    problems: client.unsolicitedErrors,
     async close() {
       await client.request({ type: 'leave' }, 3000).catch(() => undefined);
       await client.close();
@@ -96,6 +97,7 @@ export function parleyTarget(opts: ParleyTargetOptions): SfuTarget {
 
     async subscribe(index, peer) {
       const { client } = await join(`lt-sub-${index}`, { roomJoin: true, canPublish: false, canSubscribe: true });
+      client.on('subscription_failed', (n) => client.unsolicitedErrors.push(`subscription_failed ${n.code}: ${n.message}`));
       peer.onLocalCandidate(trickle(client, 'subscriber'));
       client.on('sfu_candidate', (n) => {
         if (n.target === 'subscriber') peer.addRemoteCandidate(n.candidate ? { ...n.candidate } : null);

@@ -143,7 +143,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       subscribers: subs.map((s, i) => ({
         index: s.index,
         connected: s.peer?.connected ?? false,
-        ...(s.error ? { error: s.error } : {}),
+        ...(s.error || s.session?.problems?.length ? { error: s.error ?? s.session!.problems!.join('; ') } : {}),
         window: diffCounters(subEnd[i]!, subStart[i]!),
       })),
       publisherWindow: pubEnd.map((e, i) => ({ packets: e.packets - pubStart[i]!.packets, bytes: e.bytes - pubStart[i]!.bytes, ...(e.width ? { width: e.width, height: e.height } : {}) })),

@@ -30,6 +30,8 @@ export interface SubscriberPeer {
 
 /** One participant's signaling session, whatever the protocol. */
 export interface TargetSession {
+  /** What the server said went wrong after the join (e.g. a refused subscription), for the report. */
+  readonly problems?: readonly string[];
   close(): Promise<void>;
 }
 
