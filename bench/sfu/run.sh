@@ -9,6 +9,10 @@
 # env:   DURATION (15 s window) WARMUP (5 s) CONCURRENCY (10 joins at once) OUT (a new temp dir)
 #        SERVERS ("janus parley") EVENT_LOOPS (Janus static loops, 2) SKIP_BUILD=1 KNEE_LOSS (0)
 #        PARLEY_ENV ("VAR=value ..." added to Parley's environment)
+#        NICE (e.g. -10: the autogroup niceness of the servers and of this script's session, the load
+#        tester's, against other users of the machine; needs root)
+# Each server runs in its own session (setsid): with scheduler autogroups the kernel shares the CPU
+# between sessions first, so the server competes with the load tester as an equal, whichever it is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 NS_LIST=${*:-10 50 100 200}
@@ -35,7 +39,7 @@ wait_http() { for _ in $(seq 1 100); do curl -sf "$1" > /dev/null && return 0; s
 
 start_server() { # $1 = janus|parley, $2 = N; sets SERVER_PID and URL
   if [ "$1" = janus ]; then
-    ip netns exec "$NS" janus -F "$OUT/janus-config" -L "$OUT/janus-$2.log" > /dev/null 2>&1 &
+    ip netns exec "$NS" setsid janus -F "$OUT/janus-config" -L "$OUT/janus-$2.log" > /dev/null 2>&1 &
     SERVER_PID=$!; URL=http://$NS_IP:8088/janus
     wait_http "$URL/info"
   else
@@ -43,12 +47,13 @@ start_server() { # $1 = janus|parley, $2 = N; sets SERVER_PID and URL
     # shellcheck disable=SC2086
     ip netns exec "$NS" env PARLEY_HOST=0.0.0.0 PARLEY_PORT=7880 PARLEY_DATA_DIR="$data" PARLEY_API_KEY=$API_KEY \
       PARLEY_API_SECRET="$API_SECRET" PARLEY_TURN_ENABLED=false PARLEY_LOG_LEVEL=warn PARLEY_LOG_FORMAT=json ${PARLEY_ENV:-} \
-      node dist/cli.js start > "$OUT/parley-$2.log" 2>&1 &
+      setsid node dist/cli.js start > "$OUT/parley-$2.log" 2>&1 &
     SERVER_PID=$!; URL=http://$NS_IP:7880
     wait_http "$URL/healthz"
   fi
-  # `ip netns exec` execs the server in place: the pid is the server's
-  [ "$(cat /proc/$SERVER_PID/comm)" != ip ] || { echo "unexpected: ip netns exec forked"; exit 1; }
+  # `ip netns exec`, env and setsid exec the server in place: the pid is the server's
+  case "$(cat /proc/$SERVER_PID/comm)" in ip|env|setsid) echo "unexpected: $SERVER_PID is not the server"; exit 1 ;; esac
+  [ -z "${NICE:-}" ] || echo "$NICE" > "/proc/$SERVER_PID/autogroup"
 }
 
 stop_server() {
@@ -58,8 +63,9 @@ stop_server() {
   SERVER_PID=""
 }
 
+[ -z "${NICE:-}" ] || echo "$NICE" > "/proc/$$/autogroup"
 echo "machine: $(nproc) cores, $(uname -r); $(janus --version 2>/dev/null | head -1); node $(node --version); parley $(git rev-parse --short HEAD)"
-echo "load before: $(cat /proc/loadavg)"
+echo "load before: $(cat /proc/loadavg); servers and load tester at autogroup nice ${NICE:-0}"
 for n in $NS_LIST; do
   for s in $SERVERS; do
     start_server "$s" "$n"
