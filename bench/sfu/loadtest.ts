@@ -3,7 +3,7 @@
  * Parley server, or Janus's VideoRoom with --janus. Prints one progress line a second and a
  * report; --json writes the report as JSON.
  *
- *   npx tsx bench/sfu/loadtest.ts --spawn --subscribers 20
+ *   npx tsx bench/sfu/loadtest.ts --spawn --subscribers 20 [--cpu-prof /tmp/prof]
  *   npx tsx bench/sfu/loadtest.ts --url http://127.0.0.1:7880 --dev --subscribers 20
  *   npx tsx bench/sfu/loadtest.ts --url http://10.77.0.2:7880 --api-key K --api-secret S --server-pid 1234
  *   npx tsx bench/sfu/loadtest.ts --janus http://10.77.0.2:8088/janus --server-pid 4321
@@ -22,6 +22,8 @@ const { values: a } = parseArgs({
     'api-key': { type: 'string', default: process.env.PARLEY_API_KEY },
     'api-secret': { type: 'string', default: process.env.PARLEY_API_SECRET },
     spawn: { type: 'boolean', default: false },
+    /** With --spawn: write a V8 CPU profile of the server into this folder (summarise with bench/signaling/profile-summary.ts). */
+    'cpu-prof': { type: 'string' },
     janus: { type: 'string' },
     publishers: { type: 'string', default: '1' },
     subscribers: { type: 'string', default: '10' },
@@ -47,7 +49,7 @@ if (a.janus) {
   target = janusTarget({ url: a.janus });
 } else {
   if (a.spawn) {
-    spawned = await spawnParley();
+    spawned = await spawnParley(a['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${a['cpu-prof']}`] } : {});
     serverPid = spawned.pid;
     console.log(`started parley at ${spawned.url} (pid ${spawned.pid})`);
   }

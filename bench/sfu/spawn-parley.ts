@@ -28,13 +28,13 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-export async function spawnParley(opts: { host?: string; env?: NodeJS.ProcessEnv } = {}): Promise<SpawnedParley> {
+export async function spawnParley(opts: { host?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<SpawnedParley> {
   const host = opts.host ?? '127.0.0.1';
   const port = await freePort(host);
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-loadtest-'));
   const apiKey = 'APIloadtest';
   const apiSecret = randomBytes(24).toString('hex');
-  const child: ChildProcess = spawn(process.execPath, ['dist/cli.js', 'start'], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'dist/cli.js', 'start'], {
     env: {
       ...process.env,
       PARLEY_PORT: String(port), PARLEY_HOST: host, PARLEY_DATA_DIR: dataDir,
