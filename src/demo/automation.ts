@@ -44,6 +44,11 @@ export interface RemoteTrackStats {
   layer: string | null;
 }
 
+export interface RemoteTracks {
+  name: string;
+  tracks: Partial<Record<TrackSource, RemoteTrackStats>>;
+}
+
 /** A data message received, over signaling or an SFU data channel. */
 export interface DataRecord {
   from: string | null;
@@ -78,10 +83,10 @@ export interface ParleyAutomation {
   debug(): DebugSnapshot;
   /** `sfu` or `p2p` once joined. */
   roomType(): RoomType | null;
-  /** Per remote identity, per track source: receive statistics of that track here. */
-  trackStats(): Record<string, Partial<Record<TrackSource, RemoteTrackStats>>>;
-  /** SFU: asks for a simulcast layer of `identity`'s `source` video (default camera). */
-  setQuality(identity: string, quality: VideoQuality, source?: TrackSource): void;
+  /** Per remote participant (by identity): its name and, per track source, the receive statistics here. */
+  trackStats(): Record<string, RemoteTracks>;
+  /** SFU: asks for a simulcast layer of the `source` video (default camera) of a participant, by identity or name. */
+  setQuality(who: string, quality: VideoQuality, source?: TrackSource): void;
   /** Sends a data message (SFU rooms: over the data channel; `reliable: false` for the lossy one). */
   sendData(payload: unknown, opts?: { topic?: string; reliable?: boolean; to?: string[] }): Promise<void>;
   /** Every data message received (chat included), oldest first. */
@@ -161,9 +166,11 @@ export function installAutomation(current: () => Room | undefined, log: Automati
     dropConnection: () => current()?.simulateConnectionLoss(),
     roomType: () => current()?.type ?? null,
     trackStats: () => trackStats(current()),
-    setQuality: (identity, quality, source = 'camera') => {
-      const pub = current()?.getParticipantByIdentity(identity)?.trackPublications;
-      for (const t of pub?.values() ?? []) if (t.source === source) t.setVideoQuality(quality);
+    setQuality: (who, quality, source = 'camera') => {
+      for (const p of current()?.participants.values() ?? []) {
+        if (p.identity !== who && p.name !== who) continue;
+        for (const t of p.trackPublications.values()) if (t.source === source) t.setVideoQuality(quality);
+      }
     },
     sendData: async (payload, opts = {}) => {
       const room = current();
@@ -206,8 +213,8 @@ function describe(pc: RTCPeerConnection): string {
   );
 }
 
-function trackStats(room: Room | undefined): Record<string, Partial<Record<TrackSource, RemoteTrackStats>>> {
-  const out: Record<string, Partial<Record<TrackSource, RemoteTrackStats>>> = {};
+function trackStats(room: Room | undefined): Record<string, RemoteTracks> {
+  const out: Record<string, RemoteTracks> = {};
   for (const p of room?.participants.values() ?? []) {
     const mine: Partial<Record<TrackSource, RemoteTrackStats>> = {};
     for (const pub of p.trackPublications.values()) {
@@ -232,7 +239,7 @@ function trackStats(room: Room | undefined): Record<string, Partial<Record<Track
         layer: s ? (layerOfWidth(pub.layers, s.frameWidth)?.rid ?? null) : null,
       };
     }
-    out[p.identity] = mine;
+    out[p.identity] = { name: p.name, tracks: mine };
   }
   return out;
 }

@@ -11,6 +11,8 @@ import { afterAll, beforeAll } from 'vitest';
 /// <reference lib="dom" />
 // `window.parley` (the demo's automation surface) as seen inside page.evaluate callbacks.
 import type {} from '../../src/demo/automation.js';
+import type { RemoteTrackStats } from '../../src/demo/automation.js';
+import type { TrackSource } from '../../src/signaling/protocol.js';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -171,4 +173,55 @@ export function useDemoSuite(overrides: Record<string, unknown> = {}): DemoSuite
     await suite.server?.close();
   });
   return suite;
+}
+
+// ---- SFU rooms (test/e2e/sfu*.test.ts) ------------------------------------------------------
+
+export interface OpenDemoOptions {
+  /** Extra query parameters of the demo URL (e.g. `{ adaptive: '0' }`). */
+  query?: Record<string, string>;
+  contextOptions?: BrowserContextOptions;
+}
+
+/** `openDemo` with extra query parameters (the demo reads `adaptive`, `simulcast`). */
+export async function openDemoWith(browser: Browser, baseUrl: string, room: string, name: string, opts: OpenDemoOptions = {}): Promise<DemoPage> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, ...opts.contextOptions });
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') process.stderr.write(`[${name} ${msg.type()}] ${msg.text()}\n`);
+  });
+  page.on('pageerror', (err) => process.stderr.write(`[${name} pageerror] ${err.message}\n`));
+  const query = new URLSearchParams({ room, name, autojoin: '1', ...opts.query });
+  await page.goto(`${baseUrl}/?${query.toString()}`);
+  await page.waitForFunction(() => window.parley?.state() === 'connected', undefined, { timeout: 15_000 });
+  return { page, context, name };
+}
+
+/** `on`'s receive statistics of `fromName`'s track from `source` (undefined when not known yet). */
+export function trackStat(on: DemoPage, fromName: string, source: TrackSource): Promise<RemoteTrackStats | undefined> {
+  return on.page.evaluate(([n, s]) => Object.values(window.parley.trackStats()).find((r) => r.name === n)?.tracks[s], [fromName, source] as const);
+}
+
+/**
+ * Waits until `on`'s statistics of `fromName`'s `source` track satisfy `check` (a function
+ * source evaluated in the page with the stats as `s`, e.g. `'s.framesDecoded > 10'`).
+ */
+export async function waitForTrackStat(on: DemoPage, fromName: string, source: TrackSource, check: string, timeout = 30_000): Promise<RemoteTrackStats> {
+  const identity = fromName;
+  try {
+    await on.page.waitForFunction(
+      ([n, src, expr]) => {
+        const s = Object.values(window.parley.trackStats()).find((r) => r.name === n)?.tracks[src];
+        // eslint-disable-next-line @typescript-eslint/no-implied-eval
+        return s !== undefined && (new Function('s', `return (${expr});`) as (s: unknown) => boolean)(s);
+      },
+      [identity, source, check] as const,
+      { timeout, polling: 250 },
+    );
+  } catch (err) {
+    throw new Error(`${on.name}: ${identity}'s ${source} never satisfied ${check}: ${await snapshotOf(on)} ${JSON.stringify(await trackStat(on, identity, source).catch(() => undefined))}`, { cause: err });
+  }
+  const s = await trackStat(on, identity, source);
+  if (!s) throw new Error('track vanished');
+  return s;
 }
