@@ -8,7 +8,7 @@ import { ParleyError } from '../core/errors.js';
 import type { Participant } from '../core/participant.js';
 import type { Logger } from '../observability/logger.js';
 import type { IceCandidate, IncomingTrack, MediaKind, MediaTransport, TransportState } from '../media/engine/transport.js';
-import { RembEstimator, SubscriberRtcpRouter, type Clock } from '../media/forwarding/index.js';
+import { SubscriberBandwidth, SubscriberRtcpRouter, type Clock } from '../media/forwarding/index.js';
 import { DATA_CHANNEL_LABELS } from '../signaling/data-frame.js';
 import type { IceCandidateInit, SfuTarget, SubscribedTrack } from '../signaling/protocol.js';
 import type { PublishedTrack } from './published-track.js';
@@ -42,7 +42,7 @@ export class SfuPeer {
   readonly identity: string;
   readonly subscriptions = new Map<string, Subscription>();
   readonly rtcp: SubscriberRtcpRouter;
-  readonly remb: RembEstimator;
+  readonly bandwidth: SubscriberBandwidth;
   publisher: MediaTransport | undefined;
   readonly subscriber: MediaTransport;
   /** mid of the publisher connection -> published track sid. */
@@ -51,6 +51,12 @@ export class SfuPeer {
   private readonly subscriberOps = new Serial();
   /** An offer on the subscriber connection waits for its answer. */
   private offerOutstanding = false;
+  /**
+   * Server candidates wait until the client has the description they belong to (the publisher
+   * answer is in a response, the subscriber offer in a notification); a client cannot add a
+   * candidate before its remote description.
+   */
+  private readonly gates: Record<SfuTarget, Array<() => void> | undefined> = { publisher: [], subscriber: [] };
   private renegotiate = false;
   private closed = false;
 
@@ -61,8 +67,11 @@ export class SfuPeer {
   ) {
     this.sid = participant.sid;
     this.identity = participant.identity;
-    this.remb = new RembEstimator({ clock: host.clock });
-    this.rtcp = new SubscriberRtcpRouter({ onRemb: (bitrate) => this.remb.onRemb(bitrate) });
+    this.bandwidth = new SubscriberBandwidth({ clock: host.clock });
+    this.rtcp = new SubscriberRtcpRouter({
+      onRemb: (bitrate) => this.bandwidth.onRemb(bitrate),
+      onReceptionReport: (report) => this.bandwidth.onReceptionReport(report.fractionLost),
+    });
     this.subscriber = host.createTransport(`${this.sid}/sub`);
     this.subscriber.createDataChannel(DATA_CHANNEL_LABELS.reliable, { ordered: true });
     this.subscriber.createDataChannel(DATA_CHANNEL_LABELS.lossy, { ordered: false, maxRetransmits: 0 });
@@ -92,8 +101,18 @@ export class SfuPeer {
       } catch (err) {
         throw new ParleyError('SDP_INVALID', `the publisher offer could not be applied: ${errorText(err)}`);
       }
-      return (await transport.createAnswer()).sdp;
+      const answer = (await transport.createAnswer()).sdp;
+      // after the response that carries the answer has been written
+      setImmediate(() => this.openGate('publisher'));
+      return answer;
     });
+  }
+
+  private openGate(target: SfuTarget): void {
+    const queued = this.gates[target];
+    if (queued === undefined) return;
+    this.gates[target] = undefined;
+    for (const send of queued) send();
   }
 
   /** The published track sid carried by a publisher m-line. */
@@ -148,6 +167,7 @@ export class SfuPeer {
       .run(async () => {
         const offer = await this.subscriber.createOffer();
         this.participant.sink.deliver({ type: 'sfu_offer', sdp: offer.sdp, tracks: this.subscribedTracks() });
+        this.openGate('subscriber');
       })
       .catch((err: unknown) => {
         this.offerOutstanding = false;
@@ -200,11 +220,15 @@ export class SfuPeer {
 
   private wire(transport: MediaTransport, target: SfuTarget): void {
     transport.on('candidate', (c) => {
-      this.participant.sink.deliver({
-        type: 'sfu_candidate',
-        target,
-        candidate: { candidate: c.candidate, ...(c.sdpMid !== undefined ? { sdpMid: c.sdpMid } : {}), ...(c.sdpMLineIndex !== undefined ? { sdpMLineIndex: c.sdpMLineIndex } : {}) },
-      });
+      const send = (): void =>
+        this.participant.sink.deliver({
+          type: 'sfu_candidate',
+          target,
+          candidate: { candidate: c.candidate, ...(c.sdpMid !== undefined ? { sdpMid: c.sdpMid } : {}), ...(c.sdpMLineIndex !== undefined ? { sdpMLineIndex: c.sdpMLineIndex } : {}) },
+        });
+      const gate = this.gates[target];
+      if (gate === undefined) send();
+      else gate.push(send);
     });
     transport.on('state', (state) => this.host.onTransportState(this, target, state));
   }

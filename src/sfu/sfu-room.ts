@@ -9,7 +9,7 @@ import type { Participant } from '../core/participant.js';
 import type { Room } from '../core/room.js';
 import type { Logger } from '../observability/logger.js';
 import type { IncomingTrack, MediaTransport, TransportState } from '../media/engine/transport.js';
-import { ActiveSpeakerDetector, NO_LAYER, PublisherRemb, allocate, selectLayer, type Clock, type TrackDemand } from '../media/forwarding/index.js';
+import { ActiveSpeakerDetector, NO_LAYER, PublisherRemb, allocate, type Clock, type TrackDemand } from '../media/forwarding/index.js';
 import { buildPli, buildRemb } from '../media/rtp/rtcp.js';
 import { DATA_CHANNEL_LABELS, decodeClientFrame, encodeDataFrame } from '../signaling/data-frame.js';
 import type { SfuTarget } from '../signaling/protocol.js';
@@ -35,6 +35,8 @@ export interface SfuCounters {
 /** Audio a subscriber needs before any video: Opus at its usual rate. */
 const AUDIO_BITRATE = 48_000;
 const TICK_MS = 250;
+/** REMB announced to video publishers: room for three simulcast layers and a screen share. */
+const PUBLISHER_MAX_BITRATE = 4_000_000;
 /** A publisher's own RTCP sender SSRC for the PLIs and REMBs Parley sends it. */
 const SFU_RTCP_SSRC = 1;
 
@@ -246,7 +248,7 @@ export class SfuRoom implements SfuPeerHost {
 
   /** Chooses each video subscription's layer from the subscriber's REMB estimate and settings. */
   private allocateLayers(peer: SfuPeer): void {
-    const budget = peer.remb.estimate();
+    const budget = peer.bandwidth.estimate();
     const demands: TrackDemand[] = [];
     const autoVideo: Subscription[] = [];
     for (const sub of peer.subscriptions.values()) {
@@ -263,15 +265,10 @@ export class SfuRoom implements SfuPeerHost {
       const layers = sub.track.layers();
       // while the publisher's layers are unmeasured, keep what is being forwarded
       if (layers.every((l) => !l.active)) continue;
-      if (budget === undefined) {
-        sub.downTrack?.setTargetLayer(selectLayer(layers, sub.constraints(undefined)));
-        continue;
-      }
       const { bandwidth: _b, currentLayer: _c, ...constraints } = sub.constraints(undefined);
       demands.push({ id: sub.track.sid, kind: 'video', layers, constraints });
     }
-    if (budget === undefined) return;
-    const allocation = allocate(budget, demands);
+    const allocation = allocate(budget, demands, { pauseWhenInsufficient: false });
     for (const sub of autoVideo) {
       const layer = allocation.layers.get(sub.track.sid);
       if (layer !== undefined) sub.downTrack?.setTargetLayer(layer);
@@ -306,7 +303,8 @@ export class SfuRoom implements SfuPeerHost {
       if (peer?.publisher === undefined || ssrcs.length === 0) continue;
       let remb = this.publisherRemb.get(sid);
       if (remb === undefined) {
-        remb = new PublisherRemb({ clock: this.clock, maxBitrate: 5_000_000 });
+        // announce the cap: below it the browser's own loss-based controller governs its uplink
+        remb = new PublisherRemb({ clock: this.clock, maxBitrate: PUBLISHER_MAX_BITRATE, minBitrate: PUBLISHER_MAX_BITRATE });
         this.publisherRemb.set(sid, remb);
       }
       const announce = remb.tick(bitrate);

@@ -34,8 +34,13 @@ interface VideoState {
   step: number;
 }
 
-/** `tracks` in priority order (e.g. screen share and active speaker first). */
-export function allocate(budget: number, tracks: readonly TrackDemand[]): Allocation {
+/**
+ * `tracks` in priority order (e.g. screen share and active speaker first). With
+ * `pauseWhenInsufficient: false` every visible track keeps at least its lowest layer (a paused
+ * track would also starve the estimate that could resume it).
+ */
+export function allocate(budget: number, tracks: readonly TrackDemand[], opts: { readonly pauseWhenInsufficient?: boolean } = {}): Allocation {
+  const pause = opts.pauseWhenInsufficient ?? true;
   const layers = new Map<string, number>();
   const paused: string[] = [];
   let used = 0;
@@ -54,7 +59,7 @@ export function allocate(budget: number, tracks: readonly TrackDemand[]): Alloca
       layers.set(t.id, NO_LAYER);
       continue;
     }
-    if (used + lowest.bitrate > budget) {
+    if (pause && used + lowest.bitrate > budget) {
       layers.set(t.id, NO_LAYER);
       paused.push(t.id);
       continue;

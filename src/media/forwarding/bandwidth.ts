@@ -73,3 +73,35 @@ export class LossBasedEstimator implements BandwidthEstimator {
     return this.value;
   }
 }
+
+/**
+ * One subscriber's downlink estimate for layer allocation. Chrome's REMB is a receive-side
+ * estimate that never exceeds about 1.5x what it receives, so on its own it can never justify an
+ * upgrade while only a low layer is forwarded (an SFU without probing would stay low forever).
+ * The loss-based controller, fed by the subscriber's receiver reports, grows while nothing is lost
+ * and cuts on loss: it does the probing. The estimate is the larger of the two, so either a
+ * loss-free downlink or the receiver's own delay-based estimate can raise the layer, and only
+ * both together (loss and a low REMB) lower it.
+ */
+export class SubscriberBandwidth implements BandwidthEstimator {
+  readonly remb: RembEstimator;
+  readonly loss: LossBasedEstimator;
+
+  constructor(opts: { readonly clock: Clock; readonly initial?: number; readonly max?: number }) {
+    this.remb = new RembEstimator({ clock: opts.clock });
+    this.loss = new LossBasedEstimator({ clock: opts.clock, initial: opts.initial ?? 1_500_000, max: opts.max ?? 20_000_000, intervalMs: 500 });
+  }
+
+  onRemb(bitrate: number): void {
+    this.remb.onRemb(bitrate);
+  }
+
+  /** fractionLost 0..255 from a receiver report block about one of our tracks. */
+  onReceptionReport(fractionLost: number): void {
+    this.loss.onLossReport(fractionLost / 256);
+  }
+
+  estimate(): number {
+    return Math.max(this.loss.estimate(), this.remb.estimate() ?? 0);
+  }
+}

@@ -10,7 +10,9 @@ let room = 0;
 const nextRoom = () => `room-${++room}`;
 
 beforeAll(async () => {
-  server = await startTestServer({ 'signaling.resumeGrace': 2, 'rooms.maxParticipants': 3, 'signaling.maxMessagesPerSecond': 50 });
+  // P2P rooms: this file covers the protocol common to both room types and the mesh relay;
+  // SFU rooms are covered in test/integration/sfu/
+  server = await startTestServer({ 'signaling.resumeGrace': 2, 'rooms.defaultType': 'p2p', 'rooms.maxParticipants': 3, 'signaling.maxMessagesPerSecond': 50 });
 });
 afterAll(async () => {
   await server.stop();

@@ -17,6 +17,11 @@ describe('protocol v1 parsing', () => {
       { type: 'update_participant', name: 'n' },
       { type: 'ice_servers' },
       { type: 'ping', ts: 1 },
+      { type: 'sfu_offer', sdp: 'v=0', tracks: [{ mid: '0', trackSid: 'TR_1' }] },
+      { type: 'sfu_answer', sdp: 'v=0' },
+      { type: 'sfu_candidate', target: 'subscriber', candidate: null },
+      { type: 'subscribe', trackSid: 'TR_1', subscribe: false },
+      { type: 'track_settings', trackSid: 'TR_1', quality: 'low', width: 320, height: 180, paused: false },
     ];
     for (const m of good) expect(clientMessage.safeParse(m).success, JSON.stringify(m)).toBe(true);
     // the handler table covers exactly the message types
@@ -33,6 +38,11 @@ describe('protocol v1 parsing', () => {
       { type: 'update_participant', metadata: 'x'.repeat(20_000) },
       { type: 'data', to: 'PA_1', payload: 1 },
       { type: 'resume', participantSid: 'PA_x', resumeToken: 'short' },
+      { type: 'sfu_offer', sdp: '' },
+      { type: 'sfu_candidate', target: 'both', candidate: null },
+      { type: 'track_settings', trackSid: 'TR_1', quality: 'ultra' },
+      { type: 'publish_track', cid: 'c', kind: 'video', layers: [{ rid: 'q', width: 1, height: 1 }, { rid: 'h', width: 1, height: 1 }, { rid: 'f', width: 1, height: 1 }, { rid: 'x', width: 1, height: 1 }] },
+      { type: 'publish_track', cid: 'c', kind: 'video', layers: [{ rid: 'q q', width: 1, height: 1 }] },
     ];
     for (const m of bad) expect(clientMessage.safeParse(m).success, JSON.stringify(m)).toBe(false);
   });
