@@ -7,7 +7,9 @@
 #
 # usage: bench/sfu/run.sh [N ...]            (default: 10 50 100 200)
 # env:   DURATION (15 s window) WARMUP (5 s) CONCURRENCY (10 joins at once) OUT (a new temp dir)
-#        SERVERS ("janus parley") EVENT_LOOPS (Janus static loops, 2) SKIP_BUILD=1 KNEE_LOSS (0)
+#        SERVERS ("janus parley") EVENT_LOOPS (Janus static loops, 2) KNEE_LOSS (0)
+#        PARLEY_DIR (a built Parley checkout to run; default: the committed HEAD, exported with git
+#        archive into $OUT and built there, so uncommitted work in this tree is not measured)
 #        PARLEY_ENV ("VAR=value ..." added to Parley's environment)
 #        NICE (e.g. -10: the autogroup niceness of the servers and of this script's session, the load
 #        tester's, against other users of the machine; needs root)
@@ -22,7 +24,12 @@ OUT=${OUT:-$(mktemp -d /tmp/parley-sfu-bench.XXXX)}; mkdir -p "$OUT"
 export NS=psfu HOST_IP=10.77.0.1 NS_IP=10.77.0.2
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespace)"; exit 1; }
 command -v janus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus >/dev/null; }
-[ "${SKIP_BUILD:-}" = 1 ] || npm run build > "$OUT/build.log" 2>&1
+if [ -z "${PARLEY_DIR:-}" ]; then
+  PARLEY_DIR=$OUT/parley-$(git rev-parse --short HEAD)
+  mkdir -p "$PARLEY_DIR" && git archive HEAD | tar -x -C "$PARLEY_DIR"
+  ln -s "$PWD/node_modules" "$PARLEY_DIR/node_modules"
+  (cd "$PARLEY_DIR" && npm run build) > "$OUT/build.log" 2>&1 || { echo "build failed: $OUT/build.log"; exit 1; }
+fi
 
 SERVER_PID=""
 cleanup() {
@@ -47,7 +54,7 @@ start_server() { # $1 = janus|parley, $2 = N; sets SERVER_PID and URL
     # shellcheck disable=SC2086
     ip netns exec "$NS" env PARLEY_HOST=0.0.0.0 PARLEY_PORT=7880 PARLEY_DATA_DIR="$data" PARLEY_API_KEY=$API_KEY \
       PARLEY_API_SECRET="$API_SECRET" PARLEY_TURN_ENABLED=false PARLEY_LOG_LEVEL=warn PARLEY_LOG_FORMAT=json ${PARLEY_ENV:-} \
-      setsid node dist/cli.js start > "$OUT/parley-$2.log" 2>&1 &
+      setsid node "$PARLEY_DIR/dist/cli.js" start > "$OUT/parley-$2.log" 2>&1 &
     SERVER_PID=$!; URL=http://$NS_IP:7880
     wait_http "$URL/healthz"
   fi
@@ -64,7 +71,7 @@ stop_server() {
 }
 
 [ -z "${NICE:-}" ] || echo "$NICE" > "/proc/$$/autogroup"
-echo "machine: $(nproc) cores, $(uname -r); $(janus --version 2>/dev/null | head -1); node $(node --version); parley $(git rev-parse --short HEAD)"
+echo "machine: $(nproc) cores, $(uname -r); $(janus --version 2>/dev/null | head -1); node $(node --version); parley $PARLEY_DIR"
 echo "load before: $(cat /proc/loadavg); servers and load tester at autogroup nice ${NICE:-0}"
 for n in $NS_LIST; do
   for s in $SERVERS; do
