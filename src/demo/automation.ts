@@ -95,6 +95,17 @@ export interface ParleyAutomation {
   activeSpeaker(): string | null;
   /** Publishes a moving canvas as a screen share (headless browsers have no screen to capture). */
   shareCanvas(width?: number, height?: number): Promise<void>;
+  /** SFU: what the publisher connection sends, per video encoding (simulcast rid). */
+  publisherStats(): Promise<OutboundEncodingStats[]>;
+}
+
+export interface OutboundEncodingStats {
+  rid: string | null;
+  frameWidth: number;
+  framesEncoded: number;
+  keyFramesEncoded: number;
+  pliCount: number;
+  qualityLimitationReason: string | null;
 }
 
 export interface DebugSnapshot {
@@ -183,6 +194,24 @@ export function installAutomation(current: () => Room | undefined, log: Automati
       const room = current();
       if (!room) throw new Error('not in a room');
       await room.localParticipant.publishTrack(canvasTrack(width, height), { source: 'screen', name: 'screen' });
+    },
+    publisherStats: async () => {
+      const pc = current()?.getSfuConnections()?.publisher;
+      const out: OutboundEncodingStats[] = [];
+      (await pc?.getStats())?.forEach((raw: unknown) => {
+        const s = raw as Record<string, unknown>;
+        if (s['type'] !== 'outbound-rtp' || s['kind'] !== 'video') return;
+        const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
+        out.push({
+          rid: typeof s['rid'] === 'string' ? s['rid'] : null,
+          frameWidth: n(s['frameWidth']),
+          framesEncoded: n(s['framesEncoded']),
+          keyFramesEncoded: n(s['keyFramesEncoded']),
+          pliCount: n(s['pliCount']),
+          qualityLimitationReason: typeof s['qualityLimitationReason'] === 'string' ? s['qualityLimitationReason'] : null,
+        });
+      });
+      return out.sort((a, b) => a.frameWidth - b.frameWidth);
     },
     debug: () => {
       const room = current();

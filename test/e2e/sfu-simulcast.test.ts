@@ -1,0 +1,58 @@
+/**
+ * Simulcast in an SFU room: the demo publishes its 1280x720 fake camera in three layers (q 320,
+ * h 640, f 1280 wide); a subscriber that asks for low, then medium, then high quality decodes the
+ * matching resolution, as its getStats() shows.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { openDemoWith, snapshotOf, useDemoSuite, waitForTrackStat, type DemoPage } from '../helpers/browser.js';
+
+const fx = useDemoSuite({ 'rooms.defaultType': 'sfu' });
+
+/** Waits until `pub` encodes every layer (the browser's bandwidth estimate turned them all on). */
+async function allLayersSent(pub: DemoPage): Promise<void> {
+  try {
+    await pub.page.waitForFunction(
+      async () => {
+        const layers = await window.parley.publisherStats();
+        return layers.length === 3 && layers.every((l) => l.framesEncoded > 0 && l.frameWidth > 0);
+      },
+      undefined,
+      { timeout: 30_000, polling: 500 },
+    );
+  } catch (err) {
+    throw new Error(`${pub.name} never sent all three layers: ${JSON.stringify(await pub.page.evaluate(() => window.parley.publisherStats()))}`, { cause: err });
+  }
+}
+
+describe('SFU simulcast in Chromium', () => {
+  it('a subscriber switches layers manually and decodes the matching resolution', async () => {
+    const room = `simulcast-${randomUUID().slice(0, 8)}`;
+    const pam = await openDemoWith(fx.browser, fx.server.url, room, 'Pam');
+    const sam = await openDemoWith(fx.browser, fx.server.url, room, 'Sam', { query: { simulcast: '0' } });
+    fx.opened.push(pam, sam);
+
+    const layers = await sam.page.evaluate(() => window.parley.room()?.getParticipantByIdentity(window.parley.participants()[0] ?? '')?.getTrack('camera')?.layers);
+    expect(layers?.map((l) => `${l.rid}:${l.width}x${l.height}`)).toEqual(['q:320x180', 'h:640x360', 'f:1280x720']);
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.framesDecoded > 0');
+    await allLayersSent(pam);
+
+    await sam.page.evaluate(() => window.parley.setQuality('Pam', 'low'));
+    const low = await waitForTrackStat(sam, 'Pam', 'camera', 's.frameWidth === 320 && s.layer === "q"');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${low.framesDecoded + 20} && s.frameWidth === 320`);
+
+    await sam.page.evaluate(() => window.parley.setQuality('Pam', 'high'));
+    const high = await waitForTrackStat(sam, 'Pam', 'camera', 's.frameWidth === 1280 && s.frameHeight === 720');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${high.framesDecoded + 20} && s.frameWidth === 1280`);
+
+    await sam.page.evaluate(() => window.parley.setQuality('Pam', 'medium'));
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.frameWidth === 640 && s.layer === "h"');
+
+    // Pam subscribes to Sam's camera, published without simulcast: one layer, no layers announced.
+    const samCamera = await pam.page.evaluate(() => window.parley.room()?.getParticipantByIdentity(window.parley.participants()[0] ?? '')?.getTrack('camera')?.layers);
+    expect(samCamera).toBeUndefined();
+    await waitForTrackStat(pam, 'Sam', 'camera', 's.framesDecoded > 0 && s.frameWidth === 1280').catch(async (err: unknown) => {
+      throw new Error(`${String(err)} ${await snapshotOf(pam)}`);
+    });
+  }, 120_000);
+});
