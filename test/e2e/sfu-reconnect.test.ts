@@ -1,0 +1,66 @@
+/**
+ * Reconnecting in an SFU room: a subscriber whose signaling socket drops resumes with its peer
+ * connections intact (media keeps flowing, and a track published while it was away arrives once
+ * the missed offer is replayed); a subscriber that reloads the page joins again and gets its media
+ * back.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { openDemoWith, trackStat, useDemoSuite, waitForTrackStat, type DemoPage } from '../helpers/browser.js';
+
+const fx = useDemoSuite({ 'rooms.defaultType': 'sfu' });
+
+async function pair(): Promise<[DemoPage, DemoPage]> {
+  const room = `reconnect-${randomUUID().slice(0, 8)}`;
+  const pam = await openDemoWith(fx.browser, fx.server.url, room, 'Pam');
+  const sam = await openDemoWith(fx.browser, fx.server.url, room, 'Sam');
+  fx.opened.push(pam, sam);
+  await waitForTrackStat(sam, 'Pam', 'camera', 's.framesDecoded > 0');
+  await waitForTrackStat(sam, 'Pam', 'microphone', 's.packetsReceived > 0');
+  return [pam, sam];
+}
+
+function localSid(on: DemoPage): Promise<string | undefined> {
+  return on.page.evaluate(() => window.parley.room()?.localParticipant.sid);
+}
+
+describe('SFU reconnect in Chromium', () => {
+  it('resumes after the signaling socket drops: media keeps flowing, a track published meanwhile arrives', async () => {
+    const [pam, sam] = await pair();
+    const sidBefore = await localSid(sam);
+
+    await sam.context.setOffline(true);
+    await sam.page.evaluate(() => window.parley.dropConnection());
+    await sam.page.waitForFunction(() => window.parley.state() === 'reconnecting');
+    await pam.page.evaluate(() => window.parley.shareCanvas(640, 360));
+    // Media does not depend on the WebSocket: frames keep coming while signaling is down.
+    const during = await trackStat(sam, 'Pam', 'camera');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${(during?.framesDecoded ?? 0) + 10}`);
+    await sam.context.setOffline(false);
+
+    await sam.page.waitForFunction(() => window.parley.state() === 'connected', undefined, { timeout: 20_000 });
+    expect(await localSid(sam)).toBe(sidBefore);
+    await waitForTrackStat(sam, 'Pam', 'screen', 's.framesDecoded > 10 && s.frameWidth === 640');
+    const camera = await trackStat(sam, 'Pam', 'camera');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${(camera?.framesDecoded ?? 0) + 10}`);
+    expect(await pam.page.evaluate(() => window.parley.events().filter((e) => e.type === 'participantLeft').length)).toBe(0);
+  }, 90_000);
+
+  it('gets its media back after reloading the page', async () => {
+    const [pam, sam] = await pair();
+    const sidBefore = await localSid(sam);
+
+    // The demo dropped `autojoin` from the URL after joining: the reloaded page shows the filled-in lobby.
+    await sam.page.reload();
+    await sam.page.waitForSelector('#lobby:not([hidden])');
+    await sam.page.click('#join-button');
+    await sam.page.waitForFunction(() => window.parley?.state() === 'connected', undefined, { timeout: 15_000 });
+
+    expect(await localSid(sam)).not.toBe(sidBefore);
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.framesDecoded > 20');
+    await waitForTrackStat(sam, 'Pam', 'microphone', 's.packetsReceived > 50 && s.totalSamplesReceived > 0');
+    // And Pam gets the new Sam's media.
+    await pam.page.waitForFunction(() => window.parley.participants().length === 1);
+    await waitForTrackStat(pam, 'Sam', 'camera', 's.framesDecoded > 20');
+  }, 90_000);
+});
