@@ -258,6 +258,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     },
     subscription_failed: (n) => {
       const found = this.#remotePublication(n.trackSid);
+      // Saturation passes: the SDK asks again a few times before the app has to decide.
+      if (n.code === 'MEDIA_OVERLOADED' && found && this.#sfu?.retrySubscribe(n.trackSid)) return;
       this.emit('subscriptionFailed', n.trackSid, new ParleyClientError(n.code, n.message), found?.pub, found?.participant);
     },
     leave: (n) => this.#session?.end(n.reason),

@@ -51,11 +51,12 @@ describe('SFU room in Chromium', () => {
     const cat = await open(room, 'Cat');
     await Promise.all([mediaGrows(ann, 'Cat'), mediaGrows(bob, 'Cat')]);
 
+    const catIdentity = await cat.page.evaluate(() => window.parley.room()?.localParticipant.identity ?? '');
     await cat.page.click('#btn-leave');
 
     for (const on of [ann, bob]) {
-      await on.page.waitForFunction(() => window.parley.events().some((e) => e.type === 'participantLeft' && e.identity === 'Cat' && e.detail === 'left'));
-      const ended = await on.page.evaluate(() => window.parley.events().filter((e) => e.type === 'trackUnsubscribed' && e.identity === 'Cat').map((e) => e.detail?.split(':')[0]));
+      await on.page.waitForFunction((id) => window.parley.events().some((e) => e.type === 'participantLeft' && e.identity === id && e.detail === 'left'), catIdentity);
+      const ended = await on.page.evaluate((id) => window.parley.events().filter((e) => e.type === 'trackUnsubscribed' && e.identity === id).map((e) => e.detail?.split(':')[0]), catIdentity);
       expect(ended.sort()).toEqual(['camera', 'microphone']);
       expect(await trackStat(on, 'Cat', 'camera')).toBeUndefined();
       expect(await on.page.locator('.tile').count()).toBe(2);

@@ -38,6 +38,10 @@ export interface SfuOptions {
   adaptiveStream: boolean;
 }
 
+/** Subscriptions refused with MEDIA_OVERLOADED are asked for again this often, first after SUBSCRIBE_RETRY_MS. */
+export const SUBSCRIBE_RETRIES = 5;
+export const SUBSCRIBE_RETRY_MS = 1000;
+
 /** How long one getStats() report of the subscriber connection serves every participant's sample. */
 const REPORT_TTL_MS = 250;
 
@@ -53,6 +57,8 @@ export class SfuClient implements MediaPlane {
   readonly #display = new Map<string, DisplaySize | undefined>();
   readonly #adaptive: AdaptiveStream | undefined;
   #report: { at: number; report: Promise<RTCStatsReport> } | undefined;
+  /** Retries of subscriptions the server refused for load, by track sid. */
+  readonly #retries = new Map<string, { attempts: number; timer: ReturnType<typeof setTimeout> }>();
   #closed = false;
 
   constructor(iceServers: RTCIceServer[], host: SfuHost, opts: SfuOptions) {
@@ -122,6 +128,24 @@ export class SfuClient implements MediaPlane {
     await this.#host.request({ type: 'subscribe', trackSid: pub.sid, subscribe: subscribed });
   }
 
+  /**
+   * The server refused a subscription because its media worker was saturated: ask again later,
+   * up to SUBSCRIBE_RETRIES times with a doubling delay. Returns false when giving up.
+   */
+  retrySubscribe(trackSid: string): boolean {
+    const previous = this.#retries.get(trackSid);
+    const attempts = (previous?.attempts ?? 0) + 1;
+    if (this.#closed || attempts > SUBSCRIBE_RETRIES) return false;
+    clearTimeout(previous?.timer);
+    const timer = setTimeout(() => {
+      const pub = this.#host.remotePublication(trackSid);
+      if (this.#closed || !pub || pub.subscribed) return;
+      this.#host.request({ type: 'subscribe', trackSid, subscribe: true }).catch(() => this.retrySubscribe(trackSid));
+    }, SUBSCRIBE_RETRY_MS * 2 ** (attempts - 1));
+    this.#retries.set(trackSid, { attempts, timer });
+    return true;
+  }
+
   /** The publication's quality or enabled flag changed, or its display size: tell the server. */
   settingsChanged(pub: RemoteTrackPublication): void {
     if (this.#closed || !pub.subscribed) return;
@@ -157,12 +181,14 @@ export class SfuClient implements MediaPlane {
     if (this.#closed) return;
     this.#closed = true;
     this.#adaptive?.close();
+    for (const { timer } of this.#retries.values()) clearTimeout(timer);
     this.publisher.close();
     this.subscriber.close();
   }
 
   #subscribed(sub: SubscribedTrack, track: MediaStreamTrack): void {
     this.#sent.delete(sub.trackSid);
+    this.#retries.delete(sub.trackSid);
     this.#host.remoteTrack(sub, track);
     if (sub.kind === 'video') this.#adaptive?.watch(sub.trackSid, track);
     const pub = this.#host.remotePublication(sub.trackSid);

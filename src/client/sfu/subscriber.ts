@@ -80,7 +80,7 @@ export class SfuSubscriber extends TypedEmitter<SubscriberEvents> {
     this.#queue = this.#queue.then(async () => {
       if (this.#closed) return;
       if (!this.pc.remoteDescription) this.#remoteCandidates.push(candidate);
-      else await this.pc.addIceCandidate(candidate).catch((err: unknown) => console.warn('[parley] subscriber candidate refused', err));
+      else await this.pc.addIceCandidate(candidate).catch((err: unknown) => console.warn('[parley] subscriber candidate refused', JSON.stringify(candidate), String(err)));
     });
   }
 
