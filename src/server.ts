@@ -29,7 +29,10 @@ import type { IceServer } from './signaling/protocol.js';
 import { createTurnService, iceServersFor, type TurnService } from './turn/index.js';
 import { advertisedAddress } from './turn/service.js';
 import { startDialects, type RunningDialect } from './dialects/index.js';
+import { availableParallelism } from 'node:os';
 import { SfuService } from './sfu/sfu-service.js';
+import { WorkerMediaPlane } from './sfu/worker-plane.js';
+import type { MediaPlane } from './sfu/media-plane.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const VERSION: string = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -47,8 +50,8 @@ export interface RunningServer {
   logger: Logger;
   /** The embedded STUN/TURN server, when enabled. */
   turn: TurnService | undefined;
-  /** The SFU media plane. */
-  sfu: SfuService;
+  /** The SFU media plane (media worker threads, or this thread with rtc.workers = 0). */
+  sfu: MediaPlane;
   /** The compatibility dialects that were enabled, with their bound ports. */
   dialects: RunningDialect[];
   iceServers(identity: string, host: string): { iceServers: IceServer[]; expiresAt: number | null };
@@ -92,12 +95,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     logger,
     metrics,
   });
-  const sfu = new SfuService({
-    logger: logger.child({ module: 'sfu' }),
-    portRange: [config.rtc.portMin, config.rtc.portMax],
-    publicIp: config.turn.publicIp,
-    maxLoad: config.rtc.maxLoad,
-  });
+  const mediaOptions = { portRange: [config.rtc.portMin, config.rtc.portMax] as const, publicIp: config.turn.publicIp, maxLoad: config.rtc.maxLoad };
+  const mediaWorkers = config.rtc.workers ?? Math.max(1, availableParallelism() - 1);
+  const sfu: MediaPlane =
+    mediaWorkers === 0
+      ? new SfuService({ logger: logger.child({ module: 'sfu' }), ...mediaOptions })
+      : new WorkerMediaPlane(mediaWorkers, { log: { ...config.log, level: logger.level }, ...mediaOptions }, logger.child({ module: 'sfu' }));
+  if (sfu instanceof WorkerMediaPlane) {
+    await sfu.ready().catch(async (err: unknown) => {
+      await sfu.close();
+      throw err;
+    });
+  }
   metrics.observeSfu(() => sfu.stats());
   const roomLog = logger.child({ module: 'rooms' });
   const onEvent = (event: RoomEvent): void => {

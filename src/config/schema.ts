@@ -52,12 +52,19 @@ const rtc = z
   .object({
     portMin: port(50000).describe('Lowest UDP port of the SFU media (ICE) port range'),
     portMax: port(60000).describe('Highest UDP port of the SFU media (ICE) port range'),
-    maxLoad: z
+    maxLoad: z.coerce
       .number()
       .min(0.1)
       .max(1)
       .default(0.85)
-      .describe('Event-loop utilisation (0..1) of the media thread above which new subscriptions are refused with MEDIA_OVERLOADED'),
+      .describe('Event-loop utilisation (0..1) of a media thread above which new subscriptions are refused with MEDIA_OVERLOADED'),
+    workers: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .optional()
+      .describe('Media worker threads (rooms are placed on the least-loaded one); default: CPU cores - 1, at least 1; 0 runs media on the main thread'),
   })
   .prefault({})
   .refine((r) => r.portMin <= r.portMax, { message: 'rtc.portMin must not be above rtc.portMax' });
@@ -116,6 +123,7 @@ export const ENV: Record<string, readonly string[]> = {
   PARLEY_RTC_PORT_MIN: ['rtc', 'portMin'],
   PARLEY_RTC_PORT_MAX: ['rtc', 'portMax'],
   PARLEY_RTC_MAX_LOAD: ['rtc', 'maxLoad'],
+  PARLEY_RTC_WORKERS: ['rtc', 'workers'],
   PARLEY_ROOM_EMPTY_TIMEOUT: ['rooms', 'emptyTimeout'],
   PARLEY_SIGNALING_MAX_FRAME: ['signaling', 'maxFrameBytes'],
   PARLEY_RESUME_GRACE: ['signaling', 'resumeGrace'],
@@ -124,6 +132,7 @@ export const ENV: Record<string, readonly string[]> = {
   PARLEY_TURN_ENABLED: ['turn', 'enabled'],
   PARLEY_TURN_PORT: ['turn', 'port'],
   PARLEY_TURN_TLS_PORT: ['turn', 'tlsPort'],
+  PARLEY_TURN_DTLS: ['turn', 'dtls'],
   PARLEY_TURN_REALM: ['turn', 'realm'],
   PARLEY_TURN_SECRET: ['turn', 'secret'],
   PARLEY_TURN_USERS: ['turn', 'users'],

@@ -28,9 +28,15 @@ export function createMetrics(registry = new Registry()) {
     webhooksPending: new Gauge({ name: 'parley_webhooks_pending', help: 'Webhook events waiting in the durable queue', registers: r }),
     webhookDeliveries: new Counter({ name: 'parley_webhook_deliveries_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'] as const, registers: r }),
     /** SFU gauges and counters, read from the media plane at scrape time. */
-    observeSfu(stats: () => SfuSnapshot): void {
+    observeSfu(stats: () => Promise<SfuSnapshot>): void {
+      // one stats round-trip to the media workers per scrape, shared by every gauge
+      let pending: Promise<SfuSnapshot> | undefined;
+      const snapshot = (): Promise<SfuSnapshot> => {
+        pending ??= stats().finally(() => setImmediate(() => (pending = undefined)));
+        return pending;
+      };
       const gauge = (name: string, help: string, read: (s: SfuSnapshot) => number): void => {
-        new Gauge({ name, help, registers: r, collect() { this.set(read(stats())); } });
+        new Gauge({ name, help, registers: r, async collect() { this.set(read(await snapshot())); } });
       };
       gauge('parley_sfu_peers', 'Participants with media connections in SFU rooms', (s) => s.peers);
       gauge('parley_sfu_published_tracks', 'Tracks published in SFU rooms', (s) => s.publishedTracks);

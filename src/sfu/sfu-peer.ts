@@ -5,7 +5,6 @@
  * arrives while the offer it belongs to is still being applied waits for it.
  */
 import { ParleyError } from '../core/errors.js';
-import type { Participant } from '../core/participant.js';
 import type { Logger } from '../observability/logger.js';
 import type { IceCandidate, IncomingTrack, MediaKind, MediaTransport, TransportState } from '../media/engine/transport.js';
 import { SubscriberBandwidth, SubscriberRtcpRouter, type Clock } from '../media/forwarding/index.js';
@@ -13,6 +12,7 @@ import { DATA_CHANNEL_LABELS } from '../signaling/data-frame.js';
 import type { IceCandidateInit, SfuTarget, SubscribedTrack } from '../signaling/protocol.js';
 import type { PublishedTrack } from './published-track.js';
 import { Subscription } from './subscription.js';
+import type { MediaParticipant } from './types.js';
 
 export interface SfuPeerHost {
   readonly clock: Clock;
@@ -61,7 +61,7 @@ export class SfuPeer {
   private closed = false;
 
   constructor(
-    readonly participant: Participant,
+    readonly participant: MediaParticipant,
     readonly autoSubscribe: boolean,
     private readonly host: SfuPeerHost,
   ) {

@@ -5,8 +5,6 @@
  * through SfuService, which feeds it the room events.
  */
 import { ParleyError } from '../core/errors.js';
-import type { Participant } from '../core/participant.js';
-import type { Room } from '../core/room.js';
 import type { Logger } from '../observability/logger.js';
 import type { IncomingTrack, MediaTransport, TransportState } from '../media/engine/transport.js';
 import { ActiveSpeakerDetector, NO_LAYER, PublisherRemb, allocate, type Clock, type TrackDemand } from '../media/forwarding/index.js';
@@ -16,6 +14,8 @@ import type { SfuTarget } from '../signaling/protocol.js';
 import { PublishedTrack } from './published-track.js';
 import { SfuPeer, type SfuPeerHost } from './sfu-peer.js';
 import type { Subscription } from './subscription.js';
+import type { MediaParticipant, MediaRoom } from './types.js';
+import type { SfuCounters } from './media-plane.js';
 
 export interface SfuRoomDeps {
   readonly clock: Clock;
@@ -24,12 +24,6 @@ export interface SfuRoomDeps {
   /** False when the media thread is saturated: new subscriptions are refused. */
   admit(): boolean;
   readonly counters: SfuCounters;
-}
-
-export interface SfuCounters {
-  dataRelayed: number;
-  dataDropped: number;
-  subscriptionsRefused: number;
 }
 
 /** Audio a subscriber needs before any video: Opus at its usual rate. */
@@ -51,7 +45,7 @@ export class SfuRoom implements SfuPeerHost {
   private ticks = 0;
 
   constructor(
-    readonly room: Room,
+    readonly room: MediaRoom,
     private readonly deps: SfuRoomDeps,
   ) {
     this.clock = deps.clock;
@@ -67,7 +61,7 @@ export class SfuRoom implements SfuPeerHost {
 
   // ---- participants
 
-  attach(participant: Participant, autoSubscribe: boolean): SfuPeer {
+  attach(participant: MediaParticipant, autoSubscribe: boolean): SfuPeer {
     const peer = new SfuPeer(participant, autoSubscribe, this);
     this.peers.set(peer.sid, peer);
     if (autoSubscribe) for (const track of this.tracks.values()) this.autoSubscribe(peer, track);

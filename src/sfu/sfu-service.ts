@@ -8,16 +8,16 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { ParleyError } from '../core/errors.js';
-import type { Participant } from '../core/participant.js';
-import type { Room } from '../core/room.js';
 import type { RoomEvent } from '../core/room-service.js';
 import type { Logger } from '../observability/logger.js';
 import type { MediaTransport } from '../media/engine/transport.js';
 import { WeriftTransport } from '../media/engine/werift-transport.js';
 import { monotonicClock } from '../media/forwarding/index.js';
-import type { IceCandidateInit, SfuTarget, VideoQuality } from '../signaling/protocol.js';
+import type { IceCandidateInit, SfuTarget } from '../signaling/protocol.js';
 import type { SfuPeer } from './sfu-peer.js';
-import { SfuRoom, type SfuCounters } from './sfu-room.js';
+import { SfuRoom } from './sfu-room.js';
+import type { MediaPlane, SfuCounters, SfuStats, TrackSettingsInput } from './media-plane.js';
+import type { MediaParticipant, MediaRoom } from './types.js';
 
 export interface SfuOptions {
   readonly logger: Logger;
@@ -29,23 +29,6 @@ export interface SfuOptions {
   readonly maxLoad: number;
   /** Replaces werift (tests of the wiring only). */
   readonly createTransport?: (id: string) => MediaTransport;
-}
-
-export interface TrackSettingsInput {
-  quality?: VideoQuality | undefined;
-  width?: number | undefined;
-  height?: number | undefined;
-  paused?: boolean | undefined;
-}
-
-export interface SfuStats {
-  rooms: number;
-  peers: number;
-  publishedTracks: number;
-  subscriptions: number;
-  packetsIn: number;
-  load: number;
-  counters: SfuCounters;
 }
 
 /** Samples event-loop utilisation over the last second. */
@@ -69,7 +52,7 @@ class LoadMonitor {
   }
 }
 
-export class SfuService {
+export class SfuService implements MediaPlane {
   private readonly rooms = new Map<string, SfuRoom>();
   private readonly roomOfPeer = new Map<string, SfuRoom>();
   private readonly monitor = new LoadMonitor();
@@ -84,7 +67,7 @@ export class SfuService {
   }
 
   /** Called right after a native join into an SFU room (after the join response is sent). */
-  attach(room: Room, participant: Participant, autoSubscribe: boolean): void {
+  attach(room: MediaRoom, participant: MediaParticipant, autoSubscribe: boolean): void {
     let sfuRoom = this.rooms.get(room.sid);
     if (sfuRoom === undefined) {
       sfuRoom = new SfuRoom(room, {
@@ -100,7 +83,7 @@ export class SfuService {
     sfuRoom.attach(participant, autoSubscribe);
   }
 
-  publisherOffer(participant: Participant, sdp: string, tracks: ReadonlyArray<{ mid: string; trackSid: string }>): Promise<string> {
+  publisherOffer(participant: MediaParticipant, sdp: string, tracks: ReadonlyArray<{ mid: string; trackSid: string }>): Promise<string> {
     const { peer } = this.require(participant);
     for (const t of tracks) {
       if (!participant.tracks.has(t.trackSid)) throw new ParleyError('TRACK_NOT_FOUND', `track ${t.trackSid} is not published by this participant`);
@@ -108,21 +91,21 @@ export class SfuService {
     return peer.answerPublisher(sdp, tracks);
   }
 
-  subscriberAnswer(participant: Participant, sdp: string): Promise<void> {
+  subscriberAnswer(participant: MediaParticipant, sdp: string): Promise<void> {
     return this.require(participant).peer.acceptSubscriberAnswer(sdp);
   }
 
-  candidate(participant: Participant, target: SfuTarget, candidate: IceCandidateInit | null): Promise<void> {
+  candidate(participant: MediaParticipant, target: SfuTarget, candidate: IceCandidateInit | null): Promise<void> {
     return this.require(participant).peer.addCandidate(target, candidate);
   }
 
-  subscribe(participant: Participant, trackSid: string, subscribe: boolean): void {
+  async subscribe(participant: MediaParticipant, trackSid: string, subscribe: boolean): Promise<void> {
     const { room, peer } = this.require(participant);
     if (subscribe) room.subscribe(peer, trackSid);
     else if (!peer.unsubscribe(trackSid) && !room.tracks.has(trackSid)) throw new ParleyError('TRACK_NOT_FOUND', `no track ${trackSid} in this room`);
   }
 
-  trackSettings(participant: Participant, trackSid: string, input: TrackSettingsInput): void {
+  async trackSettings(participant: MediaParticipant, trackSid: string, input: TrackSettingsInput): Promise<void> {
     const { peer } = this.require(participant);
     const sub = peer.subscriptions.get(trackSid);
     if (sub === undefined) throw new ParleyError('TRACK_NOT_FOUND', `not subscribed to track ${trackSid}`);
@@ -161,7 +144,11 @@ export class SfuService {
     }
   }
 
-  stats(): SfuStats {
+  async stats(): Promise<SfuStats> {
+    return this.snapshot();
+  }
+
+  snapshot(): SfuStats {
     let peers = 0;
     let publishedTracks = 0;
     let subscriptions = 0;
@@ -172,7 +159,7 @@ export class SfuService {
       for (const t of room.tracks.values()) packetsIn += t.packetsIn;
       for (const p of room.peers.values()) subscriptions += p.subscriptions.size;
     }
-    return { rooms: this.rooms.size, peers, publishedTracks, subscriptions, packetsIn, load: this.load, counters: { ...this.counters } };
+    return { rooms: this.rooms.size, peers, publishedTracks, subscriptions, packetsIn, load: this.load, counters: { ...this.counters }, workers: [] };
   }
 
   async close(): Promise<void> {
@@ -190,7 +177,7 @@ export class SfuService {
     await room.detach(sid);
   }
 
-  private require(participant: Participant): { room: SfuRoom; peer: SfuPeer } {
+  private require(participant: MediaParticipant): { room: SfuRoom; peer: SfuPeer } {
     const room = this.roomOfPeer.get(participant.sid);
     const peer = room?.peers.get(participant.sid);
     if (room === undefined || peer === undefined) throw new ParleyError('NOT_SFU_ROOM');

@@ -9,7 +9,7 @@ import type { Room } from '../core/room.js';
 import type { KeyRing } from '../auth/tokens.js';
 import { verifyToken } from '../auth/tokens.js';
 import type { Logger } from '../observability/logger.js';
-import type { SfuService } from '../sfu/sfu-service.js';
+import type { MediaPlane } from '../sfu/media-plane.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ClientMessageType, type IceServer, type JoinResult } from './protocol.js';
 import type { Outbound } from './session.js';
 import { Session } from './session.js';
@@ -27,7 +27,7 @@ export interface SignalingDeps {
   authFailed: (address: string, err: ParleyError) => Promise<never>;
   onJoin: (resumed: boolean) => void;
   /** The SFU media plane; without it SFU rooms refuse media requests (NOT_SFU_ROOM). */
-  sfu?: SfuService | undefined;
+  sfu?: MediaPlane | undefined;
 }
 
 /** Per-connection state the handlers read and change. */
@@ -71,7 +71,7 @@ function roomOf(deps: SignalingDeps, participant: Participant): Room {
   return room;
 }
 
-function sfuOf(deps: SignalingDeps): SfuService {
+function sfuOf(deps: SignalingDeps): MediaPlane {
   if (deps.sfu === undefined) throw new ParleyError('NOT_SFU_ROOM', 'the media plane is not running on this server');
   return deps.sfu;
 }
@@ -203,14 +203,14 @@ export const handlers = {
     return {};
   },
 
-  subscribe(msg, conn, deps) {
-    sfuOf(deps).subscribe(joined(conn).participant, msg.trackSid, msg.subscribe);
+  async subscribe(msg, conn, deps) {
+    await sfuOf(deps).subscribe(joined(conn).participant, msg.trackSid, msg.subscribe);
     return {};
   },
 
-  track_settings(msg, conn, deps) {
+  async track_settings(msg, conn, deps) {
     const { type: _t, id: _i, trackSid, ...settings } = msg;
-    sfuOf(deps).trackSettings(joined(conn).participant, trackSid, settings);
+    await sfuOf(deps).trackSettings(joined(conn).participant, trackSid, settings);
     return {};
   },
 } satisfies { [T in ClientMessageType]: Handler<T> };

@@ -100,11 +100,14 @@ class SfuClient {
   }
 }
 
-describe('SFU room with werift clients', () => {
+describe.each([
+  { workers: 2, where: 'in media worker threads' },
+  { workers: 0, where: 'on the main thread' },
+])('SFU room with werift clients, media $where', ({ workers }) => {
   let server: TestServer;
   const clients: SfuClient[] = [];
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ 'rtc.workers': workers });
   });
   afterAll(async () => {
     for (const c of clients) await c.close();
@@ -150,7 +153,7 @@ describe('SFU room with werift clients', () => {
       expect(subA.data).toEqual([{ from: pub.sid, identity: 'pub', text: 'hello' }]);
       expect(subB.data).toEqual([{ from: pub.sid, identity: 'pub', text: 'hello' }]);
       expect(pub.data).toEqual([]);
-      expect(server.sfu.stats().counters.dataDropped).toBeGreaterThanOrEqual(1);
+      expect((await server.sfu.stats()).counters.dataDropped).toBeGreaterThanOrEqual(1);
 
       // mute pauses forwarding
       await pub.signal.ok({ type: 'mute_track', trackSid, muted: true });
@@ -174,9 +177,31 @@ describe('SFU room with werift clients', () => {
       await pub.signal.ok({ type: 'leave' });
       await waitFor(() => subB.offers.length > offersBefore, 10_000, 're-offer after the publisher left');
       expect(subB.offers.at(-1)?.['tracks']).toEqual([]);
-      expect(server.sfu.stats().publishedTracks).toBe(0);
+      expect((await server.sfu.stats()).publishedTracks).toBe(0);
     } finally {
       clearInterval(sender);
     }
   }, 60_000);
+});
+
+describe('media worker threads', () => {
+  it('places each new room on the least-loaded worker', async () => {
+    const server = await startTestServer({ 'rtc.workers': 2 });
+    const clients: TestClient[] = [];
+    try {
+      for (const room of ['r1', 'r2', 'r3']) {
+        const c = await TestClient.connect(server.wsUrl);
+        await c.join(await server.token(`p-${room}`, { ...grants, room }));
+        clients.push(c);
+      }
+      let stats = await server.sfu.stats();
+      for (let i = 0; i < 50 && stats.peers < 3; i++) stats = await new Promise((r) => setTimeout(r, 50)).then(() => server.sfu.stats());
+      // r1 and r2 on different workers (both idle, fewest peers wins), r3 on either
+      expect(stats.workers).toHaveLength(2);
+      expect(stats.workers.map((w) => w.rooms).sort()).toEqual([1, 2]);
+    } finally {
+      for (const c of clients) c.close();
+      await server.stop();
+    }
+  });
 });

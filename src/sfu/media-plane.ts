@@ -1,0 +1,49 @@
+/**
+ * The SFU media plane as signaling and the room service use it. Two implementations: SfuService
+ * runs the media in this thread; WorkerMediaPlane runs one SfuService per media worker thread and
+ * places each room on the least-loaded worker, so media uses every core while signaling stays on
+ * the main thread.
+ */
+import type { RoomEvent } from '../core/room-service.js';
+import type { IceCandidateInit, SfuTarget, VideoQuality } from '../signaling/protocol.js';
+import type { MediaParticipant, MediaRoom } from './types.js';
+
+export interface TrackSettingsInput {
+  quality?: VideoQuality | undefined;
+  width?: number | undefined;
+  height?: number | undefined;
+  paused?: boolean | undefined;
+}
+
+export interface SfuCounters {
+  dataRelayed: number;
+  dataDropped: number;
+  subscriptionsRefused: number;
+}
+
+export interface SfuStats {
+  rooms: number;
+  peers: number;
+  publishedTracks: number;
+  subscriptions: number;
+  packetsIn: number;
+  /** Event-loop utilisation of the busiest media thread (0..1). */
+  load: number;
+  counters: SfuCounters;
+  /** One entry per media worker (empty when media runs in the main thread). */
+  workers: Array<{ rooms: number; peers: number; load: number }>;
+}
+
+export interface MediaPlane {
+  /** Called right after a native join into an SFU room (after the join response is sent). */
+  attach(room: MediaRoom, participant: MediaParticipant, autoSubscribe: boolean): void;
+  publisherOffer(participant: MediaParticipant, sdp: string, tracks: ReadonlyArray<{ mid: string; trackSid: string }>): Promise<string>;
+  subscriberAnswer(participant: MediaParticipant, sdp: string): Promise<void>;
+  candidate(participant: MediaParticipant, target: SfuTarget, candidate: IceCandidateInit | null): Promise<void>;
+  subscribe(participant: MediaParticipant, trackSid: string, subscribe: boolean): Promise<void>;
+  trackSettings(participant: MediaParticipant, trackSid: string, input: TrackSettingsInput): Promise<void>;
+  /** Follows the room service: leaves, tracks, mutes, permissions, closed rooms. */
+  onRoomEvent(event: RoomEvent): void;
+  stats(): Promise<SfuStats>;
+  close(): Promise<void>;
+}
