@@ -29,7 +29,7 @@ export interface PeerStatsSample {
   /** Loudest inbound audio level, 0..1. */
   audioLevel: number | undefined;
   /** Each inbound stream of the sample (rates not filled in). */
-  tracks: InboundTrackStats[];
+  tracks?: InboundTrackStats[];
 }
 
 /** Which inbound streams belong to a sample (SFU: the mids carrying one participant's tracks). */

@@ -69,7 +69,7 @@ export class StatsPoller {
       p.stats = sample;
       for (const pub of p.trackPublications.values()) {
         const id = pub.track?.id;
-        const cur = id === undefined ? undefined : sample.tracks.find((t) => t.trackIdentifier === id);
+        const cur = id === undefined ? undefined : (sample.tracks ?? []).find((t) => t.trackIdentifier === id);
         pub.stats = cur ? withRates(pub.stats, cur) : undefined;
       }
       const micOn = [...p.trackPublications.values()].some((t) => t.kind === 'audio' && !t.muted);
