@@ -7,7 +7,8 @@ export const turnSection = z
   .object({
     enabled: bool(true).describe('Run the embedded STUN/TURN server'),
     port: port(3478).describe('UDP and TCP port of STUN/TURN'),
-    tlsPort: port(5349).describe('TLS (and DTLS) port, used when server.tlsCert/tlsKey are set'),
+    tlsPort: port(5349).describe('TLS (TCP) and DTLS (UDP) port, used when server.tlsCert/tlsKey are set'),
+    dtls: bool(false).describe('Also serve TURN over DTLS 1.2 (RFC 7350) on the TLS port over UDP when TLS is on (RSA or ECDSA key; no DTLS 1.0, see docs/turn.md)'),
     listenIp: z.string().default('0.0.0.0').describe('Address the TURN listeners bind to'),
     realm: z.string().min(1).default('parley').describe('Realm of long-term credentials'),
     secret: optionalString().describe('TURN REST API shared secret (coturn use-auth-secret); generated into the data dir when unset'),

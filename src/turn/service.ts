@@ -19,6 +19,7 @@ import type { CoreOptions, Source } from './core/types.js';
 import { mergeSnapshots, registerTurnMetrics } from './metrics.js';
 import { literalLookup, type PortRange } from './runner/relay-ports.js';
 import { Shard } from './runner/shard.js';
+import { DtlsListener } from './runner/dtls-listener.js';
 import { listenTcp, listenTls, StreamConnections } from './runner/stream-listener.js';
 import type { FromWorker, ToWorker, WorkerInit } from './runner/worker-protocol.js';
 import { Attr, Method } from './stun/constants.js';
@@ -95,6 +96,7 @@ class EmbeddedTurn implements TurnService {
   private readonly log: Logger;
   private udp: dgram.Socket | undefined;
   private udp6: dgram.Socket | undefined;
+  private dtls: DtlsListener | undefined;
   private servers: net.Server[] = [];
   private streams: StreamConnections | undefined;
   private shard: Shard | undefined;
@@ -179,22 +181,19 @@ class EmbeddedTurn implements TurnService {
       advertisedIp6,
       index: 255,
       io: {
-        send: (to: Source, data: Buffer) => (to.transport === 'udp' ? sendUdp(data, to.address.port, to.address.ip) : streams.send(to, data)),
-        close: (to) => streams.close(to),
+        send: (to: Source, data: Buffer) => {
+          if (to.transport === 'udp') sendUdp(data, to.address.port, to.address.ip);
+          else if (to.transport === 'dtls') this.dtls?.send(to, data);
+          else streams.send(to, data);
+        },
+        close: (to) => (to.transport === 'dtls' ? this.dtls?.close(to) : streams.close(to)),
         pipe: (to, peer) => streams.pipe(to, peer),
       },
     });
     const shard = this.shard;
 
     this.ports = { udp: udpPort, tcp: udpPort };
-    if (this.opts.tls) {
-      const [cert, key] = [readFileSync(this.opts.tls.cert), readFileSync(this.opts.tls.key)];
-      const tls = await listenTls(c.listenIp, c.tlsPort, cert, key, (s) => streams.accept(s, 'tls'));
-      this.servers.push(tls);
-      const a = tls.address();
-      this.ports.tls = typeof a === 'object' && a ? a.port : c.tlsPort;
-      if (c.listenIp6) this.servers.push(await listenTls(c.listenIp6, this.ports.tls, cert, key, (s) => streams.accept(s, 'tls')));
-    }
+    if (this.opts.tls) await this.startTls(c, this.opts.tls, streams);
 
     for (let i = 0; i < nWorkers; i++) {
       const init: WorkerInit = {
@@ -227,6 +226,46 @@ class EmbeddedTurn implements TurnService {
 
     registerTurnMetrics(this.opts.registry, () => mergeSnapshots([shard.core.stats.snapshot(), ...this.workerStats]));
     this.log.info({ ports: this.ports, workers: nWorkers, relay: range, advertisedIp, relay6: range6, advertisedIp6 }, 'turn server listening');
+  }
+
+  /**
+   * TLS listeners (TCP) and, unless turn.dtls is off, DTLS (RFC 7350) on the same port number over
+   * UDP; with port 0 both must get the same free number.
+   */
+  private async startTls(c: Config['turn'], files: { cert: string; key: string }, streams: StreamConnections): Promise<void> {
+    const [cert, key] = [readFileSync(files.cert), readFileSync(files.key)];
+    let dtls: DtlsListener | undefined;
+    if (c.dtls) {
+      const made = await DtlsListener.create(cert.toString('utf8'), key.toString('utf8'), {
+        onMessage: (msg, src) => this.shard?.fromClient(msg, src),
+        onClose: (src) => this.shard?.clientClosed(src),
+        onDrop: (reason) => this.shard?.core.stats.drop(reason),
+      });
+      if (typeof made === 'string') this.log.warn(`turn: no DTLS on the TLS port: ${made}`);
+      else dtls = made;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const tls = await listenTls(c.listenIp, c.tlsPort, cert, key, (s) => streams.accept(s, 'tls'));
+      const a = tls.address();
+      const port = typeof a === 'object' && a ? a.port : c.tlsPort;
+      const bound: net.Server[] = [tls];
+      try {
+        if (c.listenIp6) bound.push(await listenTls(c.listenIp6, port, cert, key, (s) => streams.accept(s, 'tls')));
+        if (dtls) {
+          await dtls.listen(c.listenIp, port);
+          if (c.listenIp6) await dtls.listen(c.listenIp6, port);
+        }
+      } catch (err) {
+        for (const b of bound) b.close();
+        dtls?.closeSockets();
+        if (c.tlsPort !== 0 || attempt >= 20) throw err;
+        continue;
+      }
+      this.servers.push(...bound);
+      this.ports.tls = port;
+      this.dtls = dtls;
+      return;
+    }
   }
 
   /** The IPv6 relay port range, if the host has a usable IPv6 relay address (a configured one must bind). */
@@ -278,6 +317,8 @@ class EmbeddedTurn implements TurnService {
     })));
     this.workers = [];
     this.streams?.destroyAll();
+    this.dtls?.closeAll();
+    this.dtls = undefined;
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.servers = [];
     await this.shard?.close();

@@ -14,7 +14,7 @@ import { PeerPolicy } from './policy.js';
 import { failure, success, unknownAttrs, type ReplyContext } from './reply.js';
 import { TurnStats } from './stats.js';
 import { clampLifetime, methodName, type RequestMethod } from './methods.js';
-import { Lifetime, type Action, type CoreOptions, type RelayResult, type Source } from './types.js';
+import { isDatagram, Lifetime, type Action, type CoreOptions, type RelayResult, type Source } from './types.js';
 
 type Handler = (req: StunMessage, src: Source, now: number, out: Action[]) => void;
 
@@ -141,7 +141,7 @@ export class TurnCore {
     const ch = a.channelByPeer.get(addrKey(peer));
     let msg: Buffer;
     if (ch && ch.expires > now) {
-      const padded = a.source.transport === 'udp' ? data.length : (data.length + 3) & ~3;
+      const padded = isDatagram(a.source.transport) ? data.length : (data.length + 3) & ~3;
       msg = Buffer.allocUnsafe(4 + padded);
       msg.writeUInt16BE(ch.number, 0);
       msg.writeUInt16BE(data.length, 2);
@@ -277,7 +277,7 @@ export class TurnCore {
     if (!rt || rt.length !== 4) return fail(400);
     const proto = rt[0];
     if (proto !== Transport.UDP && proto !== Transport.TCP) return fail(442);
-    if (proto === Transport.TCP && src.transport === 'udp') return fail(400);
+    if (proto === Transport.TCP && isDatagram(src.transport)) return fail(400);
     const evenPort = getAttr(req, Attr.EvenPort);
     const token = getAttr(req, Attr.ReservationToken);
     const famAttr = getAttr(req, Attr.RequestedAddressFamily);
@@ -486,7 +486,7 @@ export class TurnCore {
     if (!auth) return;
     const fail = (code: number): void => void out.push({ kind: 'send', to: src, data: failure(this.ctx, req, code, [], auth.key) });
     const id = readU32(getAttr(req, Attr.ConnectionId));
-    if (src.transport === 'udp' || id === undefined || this.bySource.has(src.key)) return fail(400);
+    if (isDatagram(src.transport) || id === undefined || this.bySource.has(src.key)) return fail(400);
     const a = this.tcpById.get(id);
     const c = a?.tcp.get(id);
     if (!a || !c || c.state !== 'waiting_bind') return fail(400);

@@ -1,9 +1,12 @@
 /** What the protocol core takes in (sources, options) and gives out (actions); no sockets here. */
 import type { TransportAddress } from '../stun/address.js';
 
-export type ClientTransport = 'udp' | 'tcp' | 'tls';
+export type ClientTransport = 'udp' | 'tcp' | 'tls' | 'dtls';
 
-/** The client side of a 5-tuple: `key` is unique per UDP address or per TCP/TLS connection. */
+/** UDP and DTLS carry one message per datagram/record (no ChannelData padding, no RFC 6062 control connection). */
+export const isDatagram = (t: ClientTransport): boolean => t === 'udp' || t === 'dtls';
+
+/** The client side of a 5-tuple: `key` is unique per UDP address or per TCP/TLS connection or DTLS session. */
 export interface Source {
   readonly key: string;
   readonly transport: ClientTransport;

@@ -1,0 +1,211 @@
+/**
+ * TURN over DTLS (RFC 7350) on the TLS port number over UDP. Node has no DTLS: each client gets a
+ * DTLS 1.2 server session from werift (pure TypeScript; ECDHE-RSA/ECDSA with AES-128-GCM), fed the
+ * datagrams of its address. One DTLS application-data record carries one STUN message or
+ * ChannelData, so a session is a datagram Source of its own (`dtls|ip|port`) on the main shard.
+ * Sessions are bounded: a cap on sessions and on handshakes in progress, a handshake deadline and
+ * an idle timeout; a broken record or a failed handshake ends the session, never the server.
+ */
+import { createPrivateKey } from 'node:crypto';
+import dgram from 'node:dgram';
+import type { Source } from '../core/types.js';
+import { literalLookup } from './relay-ports.js';
+
+type WeriftDtlsServer = import('werift').DtlsServer;
+
+export interface DtlsHooks {
+  onMessage(msg: Buffer, src: Source): void;
+  onClose(src: Source): void;
+  onDrop(reason: string): void;
+}
+
+export interface DtlsLimits {
+  maxSessions: number;
+  maxHandshakes: number;
+  handshakeTimeoutMs: number;
+  /** A session without a datagram from its client for this long is closed (allocations refresh well within it). */
+  idleTimeoutMs: number;
+}
+
+/** A plaintext fatal handshake_failure(40) alert record (epoch 0, sequence 0, DTLS 1.0 record version as in a first flight). */
+const HANDSHAKE_FAILURE = Buffer.from([21, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 40]);
+
+const DEFAULT_LIMITS: DtlsLimits = { maxSessions: 10_000, maxHandshakes: 1_000, handshakeTimeoutMs: 10_000, idleTimeoutMs: 15 * 60_000 };
+
+interface Session {
+  readonly src: Source;
+  readonly server: WeriftDtlsServer;
+  /** What werift reads datagrams from (it installs its handler here). */
+  readonly transport: { onData: (data: Buffer, addr: unknown) => void; closed: boolean };
+  connected: boolean;
+  started: number;
+  lastSeen: number;
+}
+
+/** werift's signature/hash pair for the key: RSA or ECDSA with SHA-256; anything else cannot serve DTLS. */
+export function dtlsSignature(keyPem: string): { hash: 4; signature: 1 | 3 } | { error: string } {
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(keyPem).asymmetricKeyType;
+  } catch (err) {
+    return { error: `the TLS key cannot be read (${(err as Error).message})` };
+  }
+  if (type === 'rsa') return { hash: 4, signature: 1 };
+  if (type === 'ec') return { hash: 4, signature: 3 };
+  return { error: `DTLS needs an RSA or ECDSA key, the TLS key is ${type ?? 'unknown'}` };
+}
+
+export class DtlsListener {
+  private readonly sessions = new Map<string, Session>();
+  private readonly sockets: dgram.Socket[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private handshaking = 0;
+
+  private constructor(
+    private readonly DtlsServer: typeof import('werift').DtlsServer,
+    private readonly cert: string,
+    private readonly key: string,
+    private readonly signature: { hash: 4; signature: 1 | 3 },
+    private readonly hooks: DtlsHooks,
+    private readonly limits: DtlsLimits,
+  ) {
+    this.timer = setInterval(() => this.sweep(Date.now()), 1000);
+    this.timer.unref();
+  }
+
+  /** Load werift (only when DTLS is on) and check the key; an error string says why DTLS cannot run. */
+  static async create(cert: string, key: string, hooks: DtlsHooks, limits: Partial<DtlsLimits> = {}): Promise<DtlsListener | string> {
+    const sig = dtlsSignature(key);
+    if ('error' in sig) return sig.error;
+    const { DtlsServer } = await import('werift');
+    return new DtlsListener(DtlsServer, cert, key, sig, hooks, { ...DEFAULT_LIMITS, ...limits });
+  }
+
+  /** Bind a UDP socket for DTLS clients on ip:port. */
+  listen(ip: string, port: number): Promise<dgram.Socket> {
+    const v6 = ip.includes(':');
+    const s = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, lookup: literalLookup as never });
+    return new Promise((resolve, reject) => {
+      s.once('error', reject);
+      s.bind({ address: ip, port, exclusive: true }, () => {
+        s.off('error', reject);
+        s.on('error', () => this.hooks.onDrop('dtls_socket_error'));
+        s.on('message', (msg, rinfo) => this.datagram(s, msg, rinfo));
+        this.sockets.push(s);
+        resolve(s);
+      });
+    });
+  }
+
+  send(to: Source, data: Buffer): void {
+    const s = this.sessions.get(to.key);
+    if (!s?.connected) return;
+    s.server.send(data).catch(() => this.hooks.onDrop('dtls_send_failed'));
+  }
+
+  close(to: Source): void {
+    const s = this.sessions.get(to.key);
+    if (s) this.end(s);
+  }
+
+  closeAll(): void {
+    clearInterval(this.timer);
+    for (const s of [...this.sessions.values()]) this.end(s);
+    this.closeSockets();
+  }
+
+  /** Close the listening sockets (sessions stay; used when a port turns out to be taken). */
+  closeSockets(): void {
+    for (const s of this.sockets) s.close();
+    this.sockets.length = 0;
+  }
+
+  private datagram(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const key = `dtls|${rinfo.address}|${rinfo.port}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      // a new session starts only with a DTLS handshake record (content type 22)
+      if (msg[0] !== 22) return this.hooks.onDrop('dtls_no_session');
+      if (this.sessions.size >= this.limits.maxSessions || this.handshaking >= this.limits.maxHandshakes) return this.hooks.onDrop('dtls_too_many_sessions');
+      s = this.open(socket, key, rinfo);
+    }
+    s.lastSeen = Date.now();
+    try {
+      s.transport.onData(msg, [rinfo.address, rinfo.port]);
+    } catch {
+      this.hooks.onDrop('dtls_bad_record');
+      this.end(s);
+    }
+  }
+
+  private open(socket: dgram.Socket, key: string, rinfo: dgram.RemoteInfo): Session {
+    const src: Source = { key, transport: 'dtls', address: { family: rinfo.family === 'IPv6' ? 6 : 4, ip: rinfo.address, port: rinfo.port } };
+    const transport = {
+      type: 'udp',
+      address: socket.address(),
+      closed: false,
+      onData: (_data: Buffer, _addr: unknown): void => undefined,
+      send: async (data: Buffer): Promise<void> => {
+        if (!transport.closed) socket.send(data, rinfo.port, rinfo.address);
+      },
+      close: async (): Promise<void> => {
+        transport.closed = true;
+      },
+    };
+    const server = new this.DtlsServer({
+      transport: transport as never,
+      cert: this.cert,
+      key: this.key,
+      signatureHash: this.signature,
+      certificateRequest: false,
+      extendedMasterSecret: true,
+    });
+    const now = Date.now();
+    const session: Session = { src, server, transport, connected: false, started: now, lastSeen: now };
+    this.sessions.set(key, session);
+    this.handshaking++;
+    server.onConnect.subscribe(() => {
+      if (session.connected || transport.closed) return;
+      session.connected = true;
+      this.handshaking--;
+    });
+    // application data is only decrypted once the keys are agreed; it may overtake werift's onConnect
+    server.onData.subscribe((data: Buffer) => {
+      if (!session.connected && !transport.closed) {
+        session.connected = true;
+        this.handshaking--;
+      }
+      if (!transport.closed) this.hooks.onMessage(data, src);
+    });
+    server.onError.subscribe(() => {
+      this.hooks.onDrop('dtls_handshake_failed');
+      // tell the client (e.g. one offering only DTLS 1.0 / CBC suites) instead of letting it retransmit
+      if (!session.connected && !transport.closed) socket.send(HANDSHAKE_FAILURE, rinfo.port, rinfo.address);
+      this.end(session);
+    });
+    server.onClose.subscribe(() => this.end(session));
+    return session;
+  }
+
+  private end(s: Session): void {
+    if (this.sessions.get(s.src.key) !== s) return;
+    this.sessions.delete(s.src.key);
+    if (!s.connected) this.handshaking--;
+    s.transport.closed = true;
+    try {
+      s.server.close();
+    } catch {
+      // werift closes the transport only; nothing else to release
+    }
+    if (s.connected) this.hooks.onClose(s.src);
+  }
+
+  private sweep(now: number): void {
+    for (const s of [...this.sessions.values()]) {
+      if (!s.connected && now - s.started > this.limits.handshakeTimeoutMs) {
+        this.hooks.onDrop('dtls_handshake_timeout');
+        this.end(s);
+      } else if (now - s.lastSeen > this.limits.idleTimeoutMs) this.end(s);
+    }
+  }
+}
