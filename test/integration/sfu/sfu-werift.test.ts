@@ -38,10 +38,10 @@ class SfuClient {
 
   private constructor(readonly signal: TestClient) {}
 
-  static async join(server: TestServer, identity: string): Promise<SfuClient> {
+  static async join(server: TestServer, identity: string, autoSubscribe = true): Promise<SfuClient> {
     const signal = await TestClient.connect(server.wsUrl);
     const client = new SfuClient(signal);
-    client.sid = (await signal.join(await server.token(identity, grants))).participant.sid;
+    client.sid = (await signal.ok<{ participant: { sid: string } }>({ type: 'join', token: await server.token(identity, grants), autoSubscribe })).participant.sid;
     client.subscriber.onRemoteTransceiverAdded.subscribe((t) => {
       t.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => client.received.push(rtp.clone())));
     });
@@ -180,6 +180,55 @@ describe.each([
       expect((await server.sfu.stats()).publishedTracks).toBe(0);
     } finally {
       clearInterval(sender);
+    }
+  }, 60_000);
+});
+
+describe('SFU subscriptions', () => {
+  it('subscribes explicitly, reuses stopped m-lines, and follows canSubscribe changes from the REST API', async () => {
+    const server = await startTestServer({ 'rtc.workers': 0 });
+    const pub = await SfuClient.join(server, 'pub');
+    const sub = await SfuClient.join(server, 'picky', false);
+    try {
+      const { trackSid, send } = await pub.publishVideo();
+      let seq = 0;
+      const sender = setInterval(() => send(vp8(seq, seq * 3000, seq++ % 30 === 0)), 10);
+      try {
+        await waitFor(() => sub.offers.length >= 1, 10_000, 'first offer');
+        await new Promise((r) => setTimeout(r, 500));
+        expect(sub.received).toEqual([]); // autoSubscribe: false
+        const mLines = (sdp: unknown): number => String(sdp).split('\nm=').length - 1;
+
+        for (let round = 0; round < 3; round++) {
+          await sub.signal.ok({ type: 'subscribe', trackSid, subscribe: true });
+          const before = sub.received.length;
+          await waitFor(() => sub.received.length > before + 20, 10_000, `video after subscribe #${round + 1}`);
+          await sub.signal.ok({ type: 'track_settings', trackSid, quality: 'low', width: 320, height: 180 });
+          await sub.signal.ok({ type: 'subscribe', trackSid, subscribe: false });
+          await waitFor(() => (sub.offers.at(-1)?.['tracks'] as unknown[]).length === 0, 10_000, 'offer without the track');
+        }
+        // data channels plus one video m-line, stopped and reused: the SDP does not grow
+        expect(mLines(sub.offers.at(-1)?.['sdp'])).toBe(2);
+        const unknown = await sub.signal.request({ type: 'track_settings', trackSid, quality: 'high' });
+        expect(unknown).toMatchObject({ type: 'error', code: 'TRACK_NOT_FOUND' });
+
+        // revoking canSubscribe (as PATCH /api/rooms/:room/participants/:identity does) ends it
+        await sub.signal.ok({ type: 'subscribe', trackSid, subscribe: true });
+        await waitFor(() => (sub.offers.at(-1)?.['tracks'] as unknown[]).length === 1, 10_000, 'subscribed again');
+        const room = server.rooms.get('sfu');
+        const participant = room?.findByIdentity('picky');
+        if (participant === undefined) throw new Error('no participant');
+        server.rooms.updateParticipant(participant, { permissions: { canSubscribe: false } });
+        await waitFor(() => (sub.offers.at(-1)?.['tracks'] as unknown[]).length === 0, 10_000, 'unsubscribed by the permission change');
+        const refused = await sub.signal.request({ type: 'subscribe', trackSid, subscribe: true });
+        expect(refused).toMatchObject({ type: 'error', code: 'PERMISSION_DENIED' });
+      } finally {
+        clearInterval(sender);
+      }
+    } finally {
+      await pub.close();
+      await sub.close();
+      await server.stop();
     }
   }, 60_000);
 });
