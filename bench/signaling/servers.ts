@@ -101,6 +101,9 @@ export async function startServer(kind: 'parley' | 'script', opts: StartOptions)
         PARLEY_API_SECRET: opts.apiSecret,
         // The embedded TURN server is not under test, and its ports may be in use on a shared machine.
         PARLEY_TURN_ENABLED: 'false',
+        // The workload is signaling relay (the socket.io baseline has no media): P2P rooms, so a
+        // join does not also open the SFU's media connections.
+        PARLEY_ROOM_DEFAULT_TYPE: 'p2p',
       },
     });
     child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
