@@ -17,6 +17,7 @@ import type { IceCandidateInit, SfuTarget } from '../signaling/protocol.js';
 import type { SfuPeer } from './sfu-peer.js';
 import { SfuRoom } from './sfu-room.js';
 import type { MediaPlane, SfuCounters, SfuStats, TrackSettingsInput } from './media-plane.js';
+import { PortWindows } from './port-windows.js';
 import type { MediaParticipant, MediaRoom } from './types.js';
 
 export interface SfuOptions {
@@ -27,8 +28,8 @@ export interface SfuOptions {
   readonly publicIp?: string | undefined;
   /** Event-loop utilisation above which new subscriptions are refused. */
   readonly maxLoad: number;
-  /** Replaces werift (tests of the wiring only). */
-  readonly createTransport?: (id: string) => MediaTransport;
+  /** This media thread's share of the port range (worker index of count). */
+  readonly portSlice?: { readonly index: number; readonly count: number };
 }
 
 /** Samples event-loop utilisation over the last second. */
@@ -56,11 +57,14 @@ export class SfuService implements MediaPlane {
   private readonly rooms = new Map<string, SfuRoom>();
   private readonly roomOfPeer = new Map<string, SfuRoom>();
   private readonly monitor = new LoadMonitor();
+  private readonly ports: PortWindows;
   readonly counters: SfuCounters = { dataRelayed: 0, dataDropped: 0, subscriptionsRefused: 0 };
   /** Tests force admission decisions with this. */
   loadOverride: number | undefined;
 
-  constructor(private readonly opts: SfuOptions) {}
+  constructor(private readonly opts: SfuOptions) {
+    this.ports = new PortWindows(opts.portRange, opts.portSlice);
+  }
 
   get load(): number {
     return this.loadOverride ?? this.monitor.load;
@@ -185,10 +189,9 @@ export class SfuService implements MediaPlane {
   }
 
   private createTransport(id: string): MediaTransport {
-    if (this.opts.createTransport !== undefined) return this.opts.createTransport(id);
     return new WeriftTransport({
       id,
-      portRange: this.opts.portRange,
+      portRange: this.ports.next(),
       ...(this.opts.publicIp !== undefined ? { additionalHostAddresses: [this.opts.publicIp] } : {}),
     });
   }

@@ -49,11 +49,11 @@ export class WorkerMediaPlane implements MediaPlane {
 
   constructor(
     count: number,
-    init: Omit<MediaWorkerInit, 'index'>,
+    init: Omit<MediaWorkerInit, 'index' | 'count'>,
     private readonly logger: Logger,
   ) {
     for (let index = 0; index < count; index++) {
-      const worker = startWorker({ ...init, index });
+      const worker = startWorker({ ...init, index, count });
       let markReady = (): void => undefined;
       const ready = new Promise<void>((resolve) => (markReady = resolve));
       const slot: WorkerSlot = { index, worker, load: 0, peers: 0, rooms: new Set(), alive: true, ready, markReady };

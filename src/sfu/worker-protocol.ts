@@ -10,6 +10,7 @@ export interface MediaWorkerInit {
   readonly publicIp: string | undefined;
   readonly maxLoad: number;
   readonly index: number;
+  readonly count: number;
 }
 
 /** The MediaPlane methods that take a participant and return a promise. */

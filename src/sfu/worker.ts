@@ -42,7 +42,13 @@ class ProxyRoom implements MediaRoom {
 }
 
 const logger = createLogger(init.log).child({ module: 'sfu', worker: init.index, thread: threadId });
-const service = new SfuService({ logger, portRange: init.portRange, publicIp: init.publicIp, maxLoad: init.maxLoad });
+const service = new SfuService({
+  logger,
+  portRange: init.portRange,
+  portSlice: { index: init.index, count: init.count },
+  publicIp: init.publicIp,
+  maxLoad: init.maxLoad,
+});
 const participants = new Map<string, ProxyParticipant>();
 const rooms = new Map<string, ProxyRoom>();
 

@@ -33,6 +33,8 @@ class SfuClient {
   readonly received: RtpPacket[] = [];
   readonly data: Array<{ from: string; identity: string; text: string | undefined }> = [];
   readonly offers: Frame[] = [];
+  /** Ports of the server's ICE candidates. */
+  readonly serverPorts: number[] = [];
   reliable: RTCDataChannel | undefined;
   sid = '';
 
@@ -69,6 +71,7 @@ class SfuClient {
       if (f.type === 'sfu_candidate') {
         const pc = f['target'] === 'publisher' ? this.publisher : this.subscriber;
         const c = f['candidate'] as { candidate: string; sdpMid?: string } | null;
+        if (c !== null) this.serverPorts.push(Number(c.candidate.split(' ')[5]));
         if (c !== null) await pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? '0' }).catch(() => undefined);
         continue;
       }
@@ -107,7 +110,7 @@ describe.each([
   let server: TestServer;
   const clients: SfuClient[] = [];
   beforeAll(async () => {
-    server = await startTestServer({ 'rtc.workers': workers });
+    server = await startTestServer({ 'rtc.workers': workers, 'rtc.portMin': 41000, 'rtc.portMax': 41999 });
   });
   afterAll(async () => {
     for (const c of clients) await c.close();
@@ -133,6 +136,9 @@ describe.each([
     }, 10);
     try {
       await waitFor(() => subA.received.length > 100 && subB.received.length > 100, 20_000, 'video at both subscribers');
+      const ports = [pub, subA, subB].flatMap((c) => c.serverPorts);
+      expect(ports.length).toBeGreaterThan(0);
+      for (const port of ports) expect(port >= 41000 && port <= 41999, `candidate port ${port}`).toBe(true);
       for (const sub of [subA, subB]) {
         const offer = sub.offers.at(-1);
         expect(offer?.['tracks']).toEqual([expect.objectContaining({ trackSid, participantSid: pub.sid, kind: 'video' })]);
