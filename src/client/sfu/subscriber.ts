@@ -71,7 +71,9 @@ export class SfuSubscriber extends TypedEmitter<SubscriberEvents> {
     this.#queue = this.#queue
       .then(() => this.#applyOffer(sdp, tracks))
       .catch((err: unknown) => {
-        if (!this.#closed) console.warn('[parley] subscriber offer failed', err);
+        // Not answered: the server keeps its offer outstanding, so joining again here would only
+        // make every other subscriber renegotiate too. Reported for the app and for diagnosis.
+        if (!this.#closed) console.warn('[parley] subscriber offer failed', String(err));
       });
   }
 
