@@ -10,7 +10,7 @@ import { DATA_CHANNEL_LABELS } from '../../signaling/data-frame.js';
 import { TypedEmitter } from '../emitter.js';
 import { ParleyClientError } from '../errors.js';
 import type { LocalTrackPublication } from '../track.js';
-import { candidateInit } from './candidates.js';
+import { addCandidate, candidateInit } from './candidates.js';
 
 export interface PublisherHost {
   /** Sends `sfu_offer` and resolves with the answer's SDP. */
@@ -97,7 +97,7 @@ export class SfuPublisher extends TypedEmitter<PublisherEvents> {
   addRemoteCandidate(candidate: IceCandidateInit | null): void {
     if (this.#closed || candidate === null) return;
     if (!this.pc.remoteDescription) this.#remoteCandidates.push(candidate);
-    else this.pc.addIceCandidate(candidate).catch((err: unknown) => console.warn('[parley] publisher candidate refused', err));
+    else addCandidate(this.pc, candidate).catch((err: unknown) => console.warn('[parley] publisher candidate refused', err));
   }
 
   /** Runs a negotiation now, or one more after the current one. */
@@ -140,7 +140,7 @@ export class SfuPublisher extends TypedEmitter<PublisherEvents> {
       const sdp = await this.#host.offer(offer.sdp ?? '', tracks);
       if (this.#closed) return;
       await pc.setRemoteDescription({ type: 'answer', sdp });
-      for (const c of this.#remoteCandidates.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
+      for (const c of this.#remoteCandidates.splice(0)) await addCandidate(pc, c).catch(() => undefined);
     } catch (err) {
       if (this.#closed) return;
       console.warn('[parley] publisher negotiation failed', err);

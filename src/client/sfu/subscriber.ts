@@ -9,7 +9,7 @@
 import type { IceCandidateInit, SubscribedTrack } from '../../signaling/protocol.js';
 import { DATA_CHANNEL_LABELS } from '../../signaling/data-frame.js';
 import { TypedEmitter } from '../emitter.js';
-import { candidateInit } from './candidates.js';
+import { addCandidate, candidateInit } from './candidates.js';
 import { decodeRoomData, type IncomingData } from './data.js';
 import { SubscriberTrackMap } from './track-map.js';
 
@@ -82,7 +82,7 @@ export class SfuSubscriber extends TypedEmitter<SubscriberEvents> {
     this.#queue = this.#queue.then(async () => {
       if (this.#closed) return;
       if (!this.pc.remoteDescription) this.#remoteCandidates.push(candidate);
-      else await this.pc.addIceCandidate(candidate).catch((err: unknown) => console.warn('[parley] subscriber candidate refused', JSON.stringify(candidate), String(err)));
+      else await addCandidate(this.pc, candidate).catch((err: unknown) => console.warn('[parley] subscriber candidate refused', JSON.stringify(candidate), String(err)));
     });
   }
 
@@ -110,7 +110,7 @@ export class SfuSubscriber extends TypedEmitter<SubscriberEvents> {
     const change = this.tracks.update(tracks);
     for (const sub of change.removed) this.emit('ended', sub);
     await pc.setRemoteDescription({ type: 'offer', sdp });
-    for (const c of this.#remoteCandidates.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
+    for (const c of this.#remoteCandidates.splice(0)) await addCandidate(pc, c).catch(() => undefined);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     if (this.#closed) return;

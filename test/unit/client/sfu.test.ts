@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeDataFrame } from '../../../src/signaling/data-frame.js';
 import type { SubscribedTrack } from '../../../src/signaling/protocol.js';
+import { bundleTag } from '../../../src/client/sfu/candidates.js';
 import { decodeRoomData, encodeRoomData } from '../../../src/client/sfu/data.js';
 import { desiredSettings, displaySize, settingsDelta } from '../../../src/client/sfu/settings.js';
 import { layerBitrate, layerOfWidth, simulcastPlan } from '../../../src/client/sfu/simulcast.js';
@@ -166,5 +167,14 @@ describe('per-track receive stats', () => {
     expect(sample.packetsLost).toBe(0);
     expect(sample.tracks?.map((t) => t.trackIdentifier)).toEqual(['v2']);
     expect(summarizeStats(r, 0).tracks ?? []).toHaveLength(2);
+  });
+});
+
+describe('bundleTag', () => {
+  it('names the first mid of the BUNDLE group', () => {
+    expect(bundleTag('v=0\r\na=group:BUNDLE 2 4\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n')).toBe('2');
+    expect(bundleTag('v=0\na=group:BUNDLE 0\n')).toBe('0');
+    expect(bundleTag('v=0\r\n')).toBeUndefined();
+    expect(bundleTag(undefined)).toBeUndefined();
   });
 });
