@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `parley` command: start the server, create tokens, check the config.
+ * The `parley` command: start the server, create tokens, check the config, load-test the SFU.
  */
+import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadConfig, redactConfig } from './config/load.js';
 import { parseDuration } from './config/fields.js';
@@ -96,6 +97,55 @@ configFlags(token.command('create').description('print a signed access token (JW
       if ((grants.roomJoin || grants.roomAdmin) && !grants.room) throw new ParleyError('VALIDATION', 'roomJoin and roomAdmin need --room');
       const jwt = await createToken(key, { identity: flags.identity, name: flags.name, metadata: flags.metadata, grants, ttlSeconds: ttl });
       process.stdout.write(`${jwt}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('loadtest')
+  .description('SFU load test: headless publishers (real VP8) and subscribers against a Parley server; needs the devDependencies @roamhq/wrtc and node-datachannel')
+  .option('--url <url>', 'server base URL', 'http://127.0.0.1:7880')
+  .option('--room <room>', 'room to load', `loadtest-${Date.now().toString(36)}`)
+  .option('--api-key <key>', 'API key (default: PARLEY_API_KEY; without one, POST /api/dev/token of a development-mode server)', process.env['PARLEY_API_KEY'])
+  .option('--api-secret <secret>', 'API secret (default: PARLEY_API_SECRET)', process.env['PARLEY_API_SECRET'])
+  .option('--publishers <n>', 'publishers, one VP8 track each', '1')
+  .option('--subscribers <n>', 'subscribers, each receiving every published track', '10')
+  .option('--duration <seconds>', 'measured window', '15')
+  .option('--bitrate <bps>', 'publisher video bitrate cap', '1500000')
+  .option('--server-pid <pid>', 'server process: its CPU and memory go into the report')
+  .option('--json <file>', 'also write the report as JSON')
+  .action(async (o: { url: string; room: string; apiKey?: string; apiSecret?: string; publishers: string; subscribers: string; duration: string; bitrate: string; serverPid?: string; json?: string }) => {
+    const count = (name: string, v: string, min: number): number => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new ParleyError('VALIDATION', `--${name} must be an integer >= ${min}, got "${v}"`);
+      return n;
+    };
+    let lib: typeof import('./loadtest/index.js');
+    try {
+      lib = await import('./loadtest/index.js');
+    } catch (err) {
+      fail(new ParleyError('CONFIG_INVALID', `the load tester needs the devDependencies @roamhq/wrtc and node-datachannel (npm install): ${err instanceof Error ? err.message : String(err)}`));
+      return;
+    }
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    try {
+      const auth = o.apiKey && o.apiSecret ? { kind: 'key' as const, apiKey: o.apiKey, apiSecret: o.apiSecret } : { kind: 'dev' as const };
+      const report = await lib.runLoadtest({
+        target: { url: o.url, room: o.room, auth },
+        publishers: count('publishers', o.publishers, 1),
+        subscribers: count('subscribers', o.subscribers, 0),
+        durationSeconds: count('duration', o.duration, 1),
+        video: { maxBitrate: count('bitrate', o.bitrate, 50_000) },
+        ...(o.serverPid !== undefined ? { serverPid: count('server-pid', o.serverPid, 1) } : {}),
+        signal: abort.signal,
+        onProgress: (p) => process.stdout.write(`${lib.formatProgress(p)}\n`),
+      });
+      process.stdout.write(`${lib.formatReport(report)}\n`);
+      if (o.json) writeFileSync(o.json, JSON.stringify(report, null, 2));
+      lib.loadNdc().cleanup();
+      process.exit(0);
     } catch (err) {
       fail(err);
     }
