@@ -42,6 +42,8 @@ export function createMetrics(registry = new Registry()) {
       gauge('parley_sfu_published_tracks', 'Tracks published in SFU rooms', (s) => s.publishedTracks);
       gauge('parley_sfu_subscriptions', 'Track subscriptions in SFU rooms', (s) => s.subscriptions);
       gauge('parley_sfu_rtp_packets_in_total', 'RTP packets received from publishers', (s) => s.packetsIn);
+      gauge('parley_sfu_rtp_packets_out_total', 'RTP packets sent to subscribers (retransmissions included)', (s) => s.packetsOut);
+      gauge('parley_sfu_workers', 'Media worker threads (0: media on the main thread)', (s) => s.workers.length);
       gauge('parley_sfu_load', 'Event-loop utilisation of the media thread (0..1), the admission-control input', (s) => s.load);
       gauge('parley_sfu_data_relayed_total', 'Data-channel messages relayed to subscribers', (s) => s.counters.dataRelayed);
       gauge('parley_sfu_data_dropped_total', 'Data-channel messages dropped (malformed, no permission, channel closed)', (s) => s.counters.dataDropped);
@@ -56,7 +58,9 @@ export interface SfuSnapshot {
   publishedTracks: number;
   subscriptions: number;
   packetsIn: number;
+  packetsOut: number;
   load: number;
+  workers: unknown[];
   counters: { dataRelayed: number; dataDropped: number; subscriptionsRefused: number };
 }
 

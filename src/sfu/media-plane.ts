@@ -16,6 +16,8 @@ export interface TrackSettingsInput {
 }
 
 export interface SfuCounters {
+  /** RTP packets sent to subscribers by subscriptions that have ended (live ones are summed at read time). */
+  packetsOutEnded: number;
   dataRelayed: number;
   dataDropped: number;
   subscriptionsRefused: number;
@@ -27,6 +29,8 @@ export interface SfuStats {
   publishedTracks: number;
   subscriptions: number;
   packetsIn: number;
+  /** RTP packets sent to subscribers, retransmissions included. */
+  packetsOut: number;
   /** Event-loop utilisation of the busiest media thread (0..1). */
   load: number;
   counters: SfuCounters;

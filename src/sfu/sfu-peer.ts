@@ -25,6 +25,8 @@ export interface SfuPeerHost {
   /** The subscriber connection's new m-lines are negotiated: their down-tracks can start. */
   onSubscriberNegotiated(peer: SfuPeer): void;
   onTransportState(peer: SfuPeer, target: SfuTarget, state: TransportState): void;
+  /** A subscription is about to end (its counters are folded into the room's). */
+  onSubscriptionEnded(sub: Subscription): void;
 }
 
 /** A queue of async operations run one after another; a failure does not block the next. */
@@ -150,6 +152,7 @@ export class SfuPeer {
     if (sub === undefined) return false;
     this.subscriptions.delete(trackSid);
     if (sub.downTrack !== undefined) this.rtcp.remove(sub.downTrack);
+    this.host.onSubscriptionEnded(sub);
     sub.close();
     this.negotiate();
     return true;
@@ -236,7 +239,10 @@ export class SfuPeer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const sub of this.subscriptions.values()) sub.close();
+    for (const sub of this.subscriptions.values()) {
+      this.host.onSubscriptionEnded(sub);
+      sub.close();
+    }
     this.subscriptions.clear();
     await Promise.allSettled([this.publisher?.close(), this.subscriber.close()]);
   }

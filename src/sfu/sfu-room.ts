@@ -178,6 +178,17 @@ export class SfuRoom implements SfuPeerHost {
     }
   }
 
+  onSubscriptionEnded(sub: Subscription): void {
+    this.deps.counters.packetsOutEnded += sub.downTrack?.stats.packetsSent ?? 0;
+  }
+
+  /** Packets sent by the live subscriptions. */
+  packetsOut(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) for (const sub of peer.subscriptions.values()) n += sub.downTrack?.stats.packetsSent ?? 0;
+    return n;
+  }
+
   onTransportState(peer: SfuPeer, target: SfuTarget, state: TransportState): void {
     peer.log.debug({ target, state }, 'media transport state');
   }

@@ -58,7 +58,7 @@ export class SfuService implements MediaPlane {
   private readonly roomOfPeer = new Map<string, SfuRoom>();
   private readonly monitor = new LoadMonitor();
   private readonly ports: PortWindows;
-  readonly counters: SfuCounters = { dataRelayed: 0, dataDropped: 0, subscriptionsRefused: 0 };
+  readonly counters: SfuCounters = { packetsOutEnded: 0, dataRelayed: 0, dataDropped: 0, subscriptionsRefused: 0 };
   /** Tests force admission decisions with this. */
   loadOverride: number | undefined;
 
@@ -157,13 +157,15 @@ export class SfuService implements MediaPlane {
     let publishedTracks = 0;
     let subscriptions = 0;
     let packetsIn = 0;
+    let packetsOut = this.counters.packetsOutEnded;
     for (const room of this.rooms.values()) {
+      packetsOut += room.packetsOut();
       peers += room.peers.size;
       publishedTracks += room.tracks.size;
       for (const t of room.tracks.values()) packetsIn += t.packetsIn;
       for (const p of room.peers.values()) subscriptions += p.subscriptions.size;
     }
-    return { rooms: this.rooms.size, peers, publishedTracks, subscriptions, packetsIn, load: this.load, counters: { ...this.counters }, workers: [] };
+    return { rooms: this.rooms.size, peers, publishedTracks, subscriptions, packetsIn, packetsOut, load: this.load, counters: { ...this.counters }, workers: [] };
   }
 
   async close(): Promise<void> {

@@ -139,6 +139,11 @@ describe.each([
       const ports = [pub, subA, subB].flatMap((c) => c.serverPorts);
       expect(ports.length).toBeGreaterThan(0);
       for (const port of ports) expect(port >= 41000 && port <= 41999, `candidate port ${port}`).toBe(true);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const out = Number(/^parley_sfu_rtp_packets_out_total (\d+)/m.exec(metrics)?.[1]);
+      expect(out).toBeGreaterThan(200);
+      expect(metrics).toMatch(new RegExp(`^parley_sfu_workers ${workers}$`, 'm'));
+      expect(metrics).toMatch(/^parley_sfu_subscriptions 2$/m);
       for (const sub of [subA, subB]) {
         const offer = sub.offers.at(-1);
         expect(offer?.['tracks']).toEqual([expect.objectContaining({ trackSid, participantSid: pub.sid, kind: 'video' })]);
