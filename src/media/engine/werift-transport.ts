@@ -30,6 +30,8 @@ import type {
 } from './transport.js';
 import { parleyCodecs, parleyHeaderExtensions, type WeriftCodecs } from './werift-config.js';
 import { fromCanonical, toCanonical, uriToId } from './werift-extensions.js';
+import { OutgoingHeaderWriter } from './outgoing-header.js';
+import { sendSrtp, weriftSrtpSender } from './werift-srtp.js';
 
 export interface WeriftTransportOptions {
   readonly id?: string;
@@ -231,6 +233,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
   readonly id = randomUUID();
   readonly kind: MediaKind;
   private extIds: Map<string, number> | undefined;
+  private header: OutgoingHeaderWriter | undefined;
 
   constructor(
     private readonly transport: WeriftTransport,
@@ -269,6 +272,26 @@ class WeriftOutgoingTrack implements OutgoingTrack {
       this.onDrop();
       return;
     }
+    this.extIds ??= uriToId(this.transport.extensionIds());
+    this.header ??= new OutgoingHeaderWriter(this.extIds);
+    const mid = this.mid;
+    const srtp = weriftSrtpSender(dtls);
+    const header = this.header;
+    if (srtp !== undefined && header.layout(packet, mid)) {
+      // one Buffer per packet: header written once, payload encrypted after it, tag at the end
+      const headerLength = header.headerLength;
+      const plaintext = packet.subarray(header.payloadStart);
+      const out = Buffer.allocUnsafe(headerLength + plaintext.length + srtp.tagLength);
+      header.write(packet, out, Date.now());
+      srtp.seal(out, headerLength, plaintext);
+      sendSrtp(dtls, out);
+      return;
+    }
+    this.sendGeneral(dtls, packet, mid);
+  }
+
+  /** werift's own path, for what the fast path does not reproduce (RTP padding, odd extensions). */
+  private sendGeneral(dtls: RTCDtlsTransport, packet: Buffer, mid: string | undefined): void {
     let rtp: RtpPacket;
     try {
       rtp = RtpPacket.deSerialize(packet);
@@ -276,9 +299,8 @@ class WeriftOutgoingTrack implements OutgoingTrack {
       this.onDrop();
       return;
     }
-    this.extIds ??= uriToId(this.transport.extensionIds());
-    const ids = this.extIds;
-    rtp.header.extensions = fromCanonical(rtp.header.extensions, ids, this.mid, Date.now());
+    const ids = (this.extIds ??= uriToId(this.transport.extensionIds()));
+    rtp.header.extensions = fromCanonical(rtp.header.extensions, ids, mid, Date.now());
     rtp.header.extension = rtp.header.extensions.length > 0;
     void dtls.sendRtp(rtp.payload, rtp.header);
   }
