@@ -55,6 +55,10 @@ export class WeriftTransport implements MediaTransport {
   private lastState: TransportState | undefined;
   /** Outgoing RTP that could not be sent (not connected yet, unparsable). */
   sendDrops = 0;
+  /** Outgoing RTP sealed by Parley's SRTP send path (werift-srtp.ts). */
+  sentDirect = 0;
+  /** Outgoing RTP that took werift's parse/serialise/encrypt path (padding, odd extensions). */
+  sentViaWerift = 0;
 
   constructor(opts: WeriftTransportOptions = {}) {
     this.id = opts.id ?? randomUUID();
@@ -285,6 +289,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
       header.write(packet, out, Date.now());
       srtp.seal(out, headerLength, plaintext);
       sendSrtp(dtls, out);
+      this.transport.sentDirect++;
       return;
     }
     this.sendGeneral(dtls, packet, mid);
@@ -302,6 +307,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     const ids = (this.extIds ??= uriToId(this.transport.extensionIds()));
     rtp.header.extensions = fromCanonical(rtp.header.extensions, ids, mid, Date.now());
     rtp.header.extension = rtp.header.extensions.length > 0;
+    this.transport.sentViaWerift++;
     void dtls.sendRtp(rtp.payload, rtp.header);
   }
 
