@@ -38,6 +38,8 @@ interface Session {
   /** What werift reads datagrams from (it installs its handler here). */
   readonly transport: { onData: (data: Buffer, addr: unknown) => void; closed: boolean };
   connected: boolean;
+  /** Highest (epoch, sequence number) of the records werift has sent (see send()). */
+  readonly sent: { epoch: number; seq: number };
   started: number;
   lastSeen: number;
 }
@@ -53,6 +55,18 @@ export function dtlsSignature(keyPem: string): { hash: 4; signature: 1 | 3 } | {
   if (type === 'rsa') return { hash: 4, signature: 1 };
   if (type === 'ec') return { hash: 4, signature: 3 };
   return { error: `DTLS needs an RSA or ECDSA key, the TLS key is ${type ?? 'unknown'}` };
+}
+
+/** Track the highest (epoch, sequence number) over the DTLS records in an outgoing datagram (13-byte record headers). */
+function noteRecords(data: Buffer, sent: { epoch: number; seq: number }): void {
+  for (let off = 0; off + 13 <= data.length; off += 13 + data.readUInt16BE(off + 11)) {
+    const epoch = data.readUInt16BE(off + 3);
+    const seq = data.readUIntBE(off + 5, 6);
+    if (epoch > sent.epoch || (epoch === sent.epoch && seq > sent.seq)) {
+      sent.epoch = epoch;
+      sent.seq = seq;
+    }
+  }
 }
 
 export class DtlsListener {
@@ -100,6 +114,11 @@ export class DtlsListener {
   send(to: Source, data: Buffer): void {
     const s = this.sessions.get(to.key);
     if (!s?.connected) return;
+    // werift (0.25) sends its Finished as epoch 1 with the epoch-0 counter (e.g. seq 7), then restarts
+    // application data at seq 1: the 7th record would repeat the Finished's sequence number and
+    // OpenSSL's replay window drops it. Continue after the highest sequence number sent instead.
+    const d = s.server.dtls;
+    if (d.epoch === s.sent.epoch && d.recordSequenceNumber < s.sent.seq) d.recordSequenceNumber = s.sent.seq;
     s.server.send(data).catch(() => this.hooks.onDrop('dtls_send_failed'));
   }
 
@@ -139,6 +158,7 @@ export class DtlsListener {
   }
 
   private open(socket: dgram.Socket, key: string, rinfo: dgram.RemoteInfo): Session {
+    const sent = { epoch: 0, seq: 0 };
     const src: Source = { key, transport: 'dtls', address: { family: rinfo.family === 'IPv6' ? 6 : 4, ip: rinfo.address, port: rinfo.port } };
     const transport = {
       type: 'udp',
@@ -146,6 +166,7 @@ export class DtlsListener {
       closed: false,
       onData: (_data: Buffer, _addr: unknown): void => undefined,
       send: async (data: Buffer): Promise<void> => {
+        noteRecords(data, sent);
         if (!transport.closed) socket.send(data, rinfo.port, rinfo.address);
       },
       close: async (): Promise<void> => {
@@ -161,7 +182,7 @@ export class DtlsListener {
       extendedMasterSecret: true,
     });
     const now = Date.now();
-    const session: Session = { src, server, transport, connected: false, started: now, lastSeen: now };
+    const session: Session = { src, server, transport, connected: false, sent, started: now, lastSeen: now };
     this.sessions.set(key, session);
     this.handshaking++;
     server.onConnect.subscribe(() => {

@@ -1,6 +1,6 @@
 /**
  * Conformance: ../shared/tools/turn/check.sh (coturn's own clients) against the embedded TURN server,
- * in data mode (long-term credentials and TURN REST shared secret, TCP and TLS) and in security
+ * in data mode (long-term credentials and TURN REST shared secret, TCP, TLS and DTLS: turn.dtls on) and in security
  * mode with the default peer policy.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -11,10 +11,6 @@ import { run, selfSignedCert, SHARED_TURN_TOOLS, startPeer, startTurn, type Runn
 const CHECK = join(SHARED_TURN_TOOLS, 'check.sh');
 const SECRET = 'conformance-secret';
 const users = ['test:testpass'];
-// turnutils_uclient -S picks OpenSSL's DTLS 1.0 or DTLS 1.2 method at random per connection and the
-// embedded server speaks DTLS 1.2 only (docs/turn.md, ADR 0002), so the data server runs without DTLS
-// and dtls_channel is the one expected failure; test/integration/turn/dtls.test.ts covers DTLS 1.2.
-const KNOWN_UNSUPPORTED = ['dtls_channel'];
 
 function summary(out: string): { passed: number; failed: number; failures: string[] } {
   const m = /: (\d+) passed, (\d+) failed/.exec(out);
@@ -33,7 +29,7 @@ describe('TURN conformance (check.sh with coturn clients)', () => {
     peer = await startPeer();
     const tls = selfSignedCert();
     const base = { listenIp: '127.0.0.1', port: 0, users, relayPortMin: 40000, relayPortMax: 47999 };
-    data = await startTurn({ ...base, tlsPort: 0, allowLoopbackPeers: true }, { secret: SECRET, tls });
+    data = await startTurn({ ...base, tlsPort: 0, dtls: true, allowLoopbackPeers: true }, { secret: SECRET, tls });
     secure = await startTurn({ ...base, relayPortMin: 48000, relayPortMax: 49999 }, { secret: SECRET });
   });
 
@@ -42,18 +38,18 @@ describe('TURN conformance (check.sh with coturn clients)', () => {
     peer?.kill();
   });
 
-  it.concurrent('data mode, long-term credentials, UDP + TCP + TLS', async () => {
+  it.concurrent('data mode, long-term credentials, UDP + TCP + TLS + DTLS', async () => {
     const r = await run(CHECK, ['data', String(data.ports.udp), 'lt', 'test', 'testpass', String(data.ports.tls)]);
     const s = summary(r.out);
-    expect(s.failures, r.out).toEqual(KNOWN_UNSUPPORTED);
-    expect(s.passed).toBe(18);
+    expect(s.failures, r.out).toEqual([]);
+    expect(s.passed).toBe(19);
   }, 240_000);
 
-  it.concurrent('data mode, TURN REST shared secret, UDP + TCP + TLS', async () => {
+  it.concurrent('data mode, TURN REST shared secret, UDP + TCP + TLS + DTLS', async () => {
     const r = await run(CHECK, ['data', String(data.ports.udp), 'secret', 'test', SECRET, String(data.ports.tls)]);
     const s = summary(r.out);
-    expect(s.failures, r.out).toEqual(KNOWN_UNSUPPORTED);
-    expect(s.passed).toBe(18);
+    expect(s.failures, r.out).toEqual([]);
+    expect(s.passed).toBe(19);
   }, 240_000);
 
   it('security mode, default peer policy, long-term credentials', async () => {

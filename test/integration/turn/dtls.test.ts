@@ -25,26 +25,38 @@ function ecdsaCert(): { cert: string; key: string } {
   return { cert, key };
 }
 
-/** Send one STUN Binding request with `openssl s_client -dtls1_2` and return the decoded answer. */
-function opensslBinding(port: number): Promise<{ cls: number; mapped: unknown }> {
-  const tid = randomBytes(12);
-  const req = encode(Method.Binding, Class.Request, tid, []);
+/**
+ * Send `n` STUN Binding requests one after the other in one `openssl s_client -dtls1_2` session
+ * (each written once the previous answer arrived, so each is its own record); return the answers.
+ */
+function opensslBindings(port: number, n = 1): Promise<{ cls: number; mapped: unknown }[]> {
   const p = spawn('openssl', ['s_client', '-dtls1_2', '-quiet', '-connect', `127.0.0.1:${port}`], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const answers: { cls: number; mapped: unknown }[] = [];
+  let tid = randomBytes(12);
+  const ask = (): void => void p.stdin.write(encode(Method.Binding, Class.Request, tid, []));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (p.kill(), reject(new Error('no Binding answer over DTLS'))), 8000);
+    const timer = setTimeout(() => (p.kill(), reject(new Error(`${answers.length} of ${n} Binding answers over DTLS`))), 10_000);
     let got = Buffer.alloc(0);
     p.stdout.on('data', (d: Buffer) => {
       got = Buffer.concat([got, d]);
       const r = parse(got);
       if (!r.ok || !r.msg.tid.equals(tid)) return;
+      got = Buffer.alloc(0);
+      const x = getAttr(r.msg, Attr.XorMappedAddress);
+      answers.push({ cls: r.msg.cls, mapped: x && decodeXorAddress(x, r.msg.tid) });
+      if (answers.length < n) {
+        tid = randomBytes(12);
+        return ask();
+      }
       clearTimeout(timer);
       p.kill();
-      const x = getAttr(r.msg, Attr.XorMappedAddress);
-      resolve({ cls: r.msg.cls, mapped: x && decodeXorAddress(x, r.msg.tid) });
+      resolve(answers);
     });
-    p.stdin.write(req);
+    ask();
   });
 }
+
+const opensslBinding = async (port: number): Promise<{ cls: number; mapped: unknown }> => (await opensslBindings(port, 1))[0] as { cls: number; mapped: unknown };
 
 /** A werift DTLS 1.2 client session to 127.0.0.1:port as a Channel. */
 async function dtlsChannel(socket: dgram.Socket, port: number, pem: { cert: string; key: string }): Promise<{ ch: Channel; close: () => void }> {
@@ -99,6 +111,12 @@ describe('TURN over DTLS', () => {
       const r = await opensslBinding(t.ports.tls ?? 0);
       expect(r).toMatchObject({ cls: Class.Success, mapped: { family: 4, ip: '127.0.0.1' } });
     }
+  }, 30_000);
+
+  it('answers 12 requests in one OpenSSL session (record sequence numbers continue after the Finished)', async () => {
+    const answers = await opensslBindings(turn.ports.tls ?? 0, 12);
+    expect(answers).toHaveLength(12);
+    expect(answers.every((a) => a.cls === Class.Success)).toBe(true);
   }, 30_000);
 
   it('refuses DTLS 1.0 with a handshake_failure alert and keeps serving', async () => {
