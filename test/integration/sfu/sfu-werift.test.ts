@@ -54,12 +54,13 @@ class SfuClient {
       });
     });
     client.subscriber.onIceCandidate.subscribe((c) => {
-      if (c?.candidate) void signal.request({ type: 'sfu_candidate', target: 'subscriber', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null } });
+      if (c?.candidate) signal.request({ type: 'sfu_candidate', target: 'subscriber', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null } }).catch(() => undefined);
     });
     client.publisher.onIceCandidate.subscribe((c) => {
-      if (c?.candidate) void signal.request({ type: 'sfu_candidate', target: 'publisher', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null } });
+      if (c?.candidate) signal.request({ type: 'sfu_candidate', target: 'publisher', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null } }).catch(() => undefined);
     });
-    void client.answerLoop();
+    // ends when the client closes (a pending request then times out)
+    client.answerLoop().catch(() => undefined);
     return client;
   }
 
@@ -135,7 +136,10 @@ describe.each([
       ts = (ts + 3000) >>> 0;
     }, 10);
     try {
-      await waitFor(() => subA.received.length > 100 && subB.received.length > 100, 20_000, 'video at both subscribers');
+      await waitFor(() => subA.received.length > 100 && subB.received.length > 100, 20_000, 'video at both subscribers').catch(async (err: unknown) => {
+        const state = (c: SfuClient): string => `${c.sid}: ${c.received.length} packets, ${c.offers.length} offers, pub ${c.publisher.connectionState}, sub ${c.subscriber.connectionState}`;
+        throw new Error(`${String(err)}; ${[pub, subA, subB].map(state).join('; ')}; ${JSON.stringify(await server.sfu.stats())}`);
+      });
       const ports = [pub, subA, subB].flatMap((c) => c.serverPorts);
       expect(ports.length).toBeGreaterThan(0);
       for (const port of ports) expect(port >= 41000 && port <= 41999, `candidate port ${port}`).toBe(true);
@@ -256,7 +260,7 @@ describe('media worker threads', () => {
       }
       let stats = await server.sfu.stats();
       for (let i = 0; i < 50 && stats.peers < 3; i++) stats = await new Promise((r) => setTimeout(r, 50)).then(() => server.sfu.stats());
-      // r1 and r2 on different workers (both idle, fewest peers wins), r3 on either
+      // r1 and r2 on different workers (both lightly loaded: fewest peers wins), r3 on either
       expect(stats.workers).toHaveLength(2);
       expect(stats.workers.map((w) => w.rooms).sort()).toEqual([1, 2]);
     } finally {
