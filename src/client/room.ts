@@ -172,17 +172,10 @@ export class Room extends TypedEmitter<RoomEvents> {
   async sendData(payload: unknown, opts: SendDataOptions = {}): Promise<void> {
     const to = opts.to?.map((t) => (typeof t === 'string' ? (this.getParticipantByIdentity(t)?.sid ?? t) : t.sid));
     const session = this.#requireSession();
-    if (this.#sfu) {
-      let sent: boolean;
-      try {
-        sent = this.#sfu.sendData(payload, { ...(to ? { to } : {}), ...(opts.topic !== undefined ? { topic: opts.topic } : {}), reliable: opts.reliable ?? true });
-      } catch (err) {
-        throw new ParleyClientError('DATA_TOO_LARGE', err instanceof Error ? err.message : String(err), err);
-      }
-      if (sent) return;
-    }
+    const fields = { ...(to ? { to } : {}), ...(opts.topic !== undefined ? { topic: opts.topic } : {}) };
+    if (this.#sfu?.sendData(payload, { ...fields, reliable: opts.reliable ?? true })) return;
     await session.request(
-      { type: 'data', payload, ...(to ? { to } : {}), ...(opts.topic !== undefined ? { topic: opts.topic } : {}) },
+      { type: 'data', payload, ...fields },
       true,
     );
   }

@@ -6,6 +6,7 @@
  * media by track sid through the host.
  */
 import type { SubscribedTrack, TrackSource } from '../../signaling/protocol.js';
+import { ParleyClientError } from '../errors.js';
 import type { MediaPlane } from '../media-plane.js';
 import { summarizeStats, type PeerStatsSample } from '../quality.js';
 import { parseSdpAnswer } from '../responses.js';
@@ -115,13 +116,25 @@ export class SfuClient implements MediaPlane {
     if (state === 'failed' || state === 'disconnected') this.publisher.restartIce();
   }
 
-  /** Sends over the data channel of that reliability; false when it is not open (yet). */
+  /**
+   * Sends over the data channel of that reliability; false when it is not open (yet, or any more).
+   * A message over the frame limit rejects with DATA_TOO_LARGE.
+   */
   sendData(payload: unknown, opts: { topic?: string; to?: string[]; reliable: boolean }): boolean {
     const channel = opts.reliable ? this.publisher.reliable : this.publisher.lossy;
+    let frame: Uint8Array;
+    try {
+      frame = encodeRoomData(payload, opts);
+    } catch (err) {
+      throw new ParleyClientError('DATA_TOO_LARGE', err instanceof Error ? err.message : String(err), err);
+    }
     if (channel.readyState !== 'open') return false;
-    const frame = encodeRoomData(payload, opts);
-    channel.send(frame as Uint8Array<ArrayBuffer>);
-    return true;
+    try {
+      channel.send(frame as Uint8Array<ArrayBuffer>);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async setSubscribed(pub: RemoteTrackPublication, subscribed: boolean): Promise<void> {
