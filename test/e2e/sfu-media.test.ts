@@ -1,7 +1,8 @@
 /**
  * SFU rooms in headless Chromium through the demo app (fake camera and microphone): three
  * participants publish camera and microphone and each decodes both other videos and plays both
- * other audio streams, all through Parley; a publisher that leaves ends its tracks at the others.
+ * other audio streams, all through Parley, and sees an active speaker; a publisher that leaves
+ * ends its tracks at the others.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +39,9 @@ describe('SFU room in Chromium', () => {
 
     // Every video arrives through the one subscriber connection, as the tile overlay shows.
     await ann.page.waitForSelector('.tile:not(.local) .tile-stats:not([hidden])');
+    // The fake microphones beep: the server names an active speaker, whose tile gets the ring.
+    await ann.page.waitForFunction(() => window.parley.activeSpeaker() !== null);
+    await ann.page.waitForSelector('.tile.speaking');
     for (const on of [ann, bob, cat]) {
       const debug = await on.page.evaluate(() => window.parley.debug());
       for (const r of debug.remotes) expect(r.pc).toMatch(/^publisher connected.*subscriber connected/);

@@ -1,11 +1,12 @@
 /**
  * Simulcast in an SFU room: the demo publishes its 1280x720 fake camera in three layers (q 320,
  * h 640, f 1280 wide); a subscriber that asks for low, then high quality decodes the matching
- * resolution, as its getStats() shows.
+ * resolution, as its getStats() shows; with `auto` the layer follows the size the video is shown
+ * at, and a hidden video is paused until it shows again.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { openDemoWith, snapshotOf, useDemoSuite, waitForTrackStat, type DemoPage } from '../helpers/browser.js';
+import { openDemoWith, snapshotOf, trackStat, useDemoSuite, waitForTrackStat, type DemoPage } from '../helpers/browser.js';
 
 const fx = useDemoSuite({ 'rooms.defaultType': 'sfu' });
 
@@ -54,5 +55,41 @@ describe('SFU simulcast in Chromium', () => {
     await waitForTrackStat(pam, 'Sam', 'camera', 's.framesDecoded > 0 && s.frameWidth === 1280').catch(async (err: unknown) => {
       throw new Error(`${String(err)} ${await snapshotOf(pam)}`);
     });
+  }, 120_000);
+
+  it('follows the displayed size with auto quality, and pauses a hidden video', async () => {
+    const room = `adaptive-${randomUUID().slice(0, 8)}`;
+    const pam = await openDemoWith(fx.browser, fx.server.url, room, 'Pam');
+    const sam = await openDemoWith(fx.browser, fx.server.url, room, 'Sam', { query: { simulcast: '0' } });
+    fx.opened.push(pam, sam);
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.framesDecoded > 0');
+    await allLayersSent(pam);
+    const setStyle = (css: string): Promise<void> =>
+      sam.page.evaluate((text) => {
+        let el = document.getElementById('test-style');
+        if (!el) {
+          el = document.createElement('style');
+          el.id = 'test-style';
+          document.head.append(el);
+        }
+        el.textContent = text;
+      }, css);
+
+    // Shown at 200x112 CSS pixels: the quarter layer (320x180) covers it.
+    await setStyle('.tile:not(.local) video { width: 200px !important; height: 112px !important; }');
+    const small = await waitForTrackStat(sam, 'Pam', 'camera', 's.frameWidth === 320');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${small.framesDecoded + 20} && s.frameWidth === 320`);
+
+    // Shown at 1100x620: only the full layer covers it.
+    await setStyle('.tile:not(.local) video { width: 1100px !important; height: 620px !important; }');
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.frameWidth === 1280');
+
+    // Hidden: forwarding pauses (the decoded frame count stops), then resumes once shown again.
+    await setStyle('.tile:not(.local) video { visibility: hidden !important; }');
+    const paused = (await waitForTrackStat(sam, 'Pam', 'camera', 's.bitrate === 0', 10_000)).framesDecoded;
+    await sam.page.waitForTimeout(2000); // a window in which nothing may arrive
+    expect((await trackStat(sam, 'Pam', 'camera'))?.framesDecoded).toBeLessThanOrEqual(paused + 2);
+    await setStyle('');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${paused + 20}`);
   }, 120_000);
 });
