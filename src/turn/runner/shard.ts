@@ -16,7 +16,10 @@ export interface ClientIo {
   close(to: Source): void;
   /** RFC 6062: make the client connection `to` a raw pipe to `peer`. */
   pipe(to: Source, peer: net.Socket): void;
-  /** A UDP allocation became active / went away (workers open a connected socket for it). */
+  /**
+   * A UDP allocation got its first permission, i.e. is about to relay / went away (workers open a
+   * connected socket for it then: allocations that never relay, such as probes, cost no socket).
+   */
   allocationActive?(src: Source, alloc: number): void;
   allocationGone?(src: Source): void;
 }
@@ -61,6 +64,8 @@ export interface ShardOptions {
 export class Shard {
   readonly core: TurnCore;
   private readonly relays = new Map<number, Relay>();
+  /** UDP allocations announced to io.allocationActive (those with a permission). */
+  private readonly relaying = new Set<number>();
   private readonly tokens = new Map<string, Reserved>();
   private readonly peerConns = new Map<number, PeerConn>();
   private readonly timer: NodeJS.Timeout;
@@ -82,6 +87,13 @@ export class Shard {
     }
     const actions = this.core.handle(buf, src, Date.now());
     for (let i = 0; i < actions.length; i++) this.apply(actions[i] as Action);
+    if (this.o.io.allocationActive && src.transport === 'udp') {
+      const a = this.core.allocationOf(src);
+      if (a && a.permissions.size > 0 && !this.relaying.has(a.id) && this.relays.has(a.id)) {
+        this.relaying.add(a.id);
+        this.o.io.allocationActive(src, a.id);
+      }
+    }
   }
 
   clientClosed(src: Source): void {
@@ -186,9 +198,7 @@ export class Shard {
       relays.push(this.advertised(additional, second.port));
     }
     this.relays.set(id, relay);
-    const actions = this.core.relayOpened(id, { ok: true, relays, token: first.token, additionalError }, Date.now());
-    if (this.core.allocation(id)?.state === 'active') this.o.io.allocationActive?.(src, id);
-    this.applyAll(actions);
+    this.applyAll(this.core.relayOpened(id, { ok: true, relays, token: first.token, additionalError }, Date.now()));
   }
 
   /** The UDP relay socket of the first family: a reserved one (RESERVATION-TOKEN) or a fresh bind (EVEN-PORT, R bit). */
@@ -234,7 +244,7 @@ export class Shard {
     r.udp4?.close();
     r.udp6?.close();
     r.tcp?.close();
-    this.o.io.allocationGone?.(r.src);
+    if (this.relaying.delete(id)) this.o.io.allocationGone?.(r.src);
   }
 
   private tcpConnect(alloc: number, connectionId: number, peer: TransportAddress): void {

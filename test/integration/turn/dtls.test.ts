@@ -125,6 +125,20 @@ describe('TURN over DTLS', () => {
     expect(await opensslBinding(turn.ports.tls ?? 0)).toMatchObject({ cls: Class.Success });
   }, 30_000);
 
+  it('survives 5,000 random and handshake-looking datagrams on the DTLS port and keeps serving', async () => {
+    const socket = await bound('udp4', '127.0.0.1');
+    sockets.push(socket);
+    for (let i = 0; i < 5000; i++) {
+      const d = randomBytes(1 + (i % 300));
+      if (i % 2 === 0) d[0] = 22; // a handshake record type: opens a session
+      if (i % 4 === 0 && d.length > 13) d.writeUInt16BE(0xfefd, 1);
+      socket.send(d, turn.ports.tls ?? 0, '127.0.0.1');
+      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(turn.proc.exitCode).toBeNull();
+    expect(await opensslBinding(turn.ports.tls ?? 0)).toMatchObject({ cls: Class.Success });
+  }, 30_000);
+
   it('allocates over DTLS and relays ChannelData to a UDP peer and back', async () => {
     const socket = await bound('udp4', '127.0.0.1');
     const peer = await bound('udp4', '127.0.0.1');
