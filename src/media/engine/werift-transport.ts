@@ -1,9 +1,15 @@
 /**
  * MediaTransport on werift. The adapter stays thin: it turns werift's parsed packets into Buffers
- * (a fresh one per handler), maps extension ids, and sends outgoing RTP straight to the DTLS/SRTP
- * transport: werift's RTCRtpSender.sendRtp would keep its own NACK cache and answer NACKs itself,
- * whereas the SFU answers them from its per-down-track RetransmissionBuffer (and werift's sender
- * mutates what it is given, see issue 4).
+ * (a fresh one per handler), maps extension ids, and sends outgoing RTP below werift's
+ * RTCRtpSender.sendRtp, which would keep its own NACK cache and answer NACKs itself, whereas the SFU
+ * answers them from its per-down-track RetransmissionBuffer (and werift's sender mutates what it
+ * is given, see issue 4).
+ *
+ * Outgoing RTP (`WeriftOutgoingTrack.sendRtp`): outgoing-header.ts writes the subscriber's header
+ * into one new Buffer, werift-srtp.ts seals the payload after it with the DTLS transport's SRTP
+ * keys and werift's rollover counter for the SSRC, and the datagram leaves through werift's ICE
+ * connection. What that path does not reproduce byte for byte (RTP padding, odd extension blocks)
+ * takes werift's parse/serialise/encrypt path (`sendGeneral`).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -238,6 +244,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
   readonly kind: MediaKind;
   private extIds: Map<string, number> | undefined;
   private header: OutgoingHeaderWriter | undefined;
+  private codecKnown = false;
 
   constructor(
     private readonly transport: WeriftTransport,
@@ -271,8 +278,9 @@ class WeriftOutgoingTrack implements OutgoingTrack {
 
   sendRtp(packet: Buffer): void {
     const dtls = this.transceiver.sender.dtlsTransport as RTCDtlsTransport | undefined;
-    const codec = this.codec;
-    if (dtls === undefined || dtls.state !== 'connected' || codec === undefined) {
+    // once negotiated the codec stays known: no CodecInfo built per packet
+    this.codecKnown ||= this.codec !== undefined;
+    if (dtls === undefined || dtls.state !== 'connected' || !this.codecKnown) {
       this.onDrop();
       return;
     }
