@@ -12,6 +12,7 @@ import { DATA_CHANNEL_LABELS } from '../signaling/data-frame.js';
 import type { IceCandidateInit, SfuTarget, SubscribedTrack } from '../signaling/protocol.js';
 import type { PublishedTrack } from './published-track.js';
 import { Subscription } from './subscription.js';
+import { checkDescription } from './sdp-check.js';
 import type { MediaParticipant } from './types.js';
 
 export interface SfuPeerHost {
@@ -28,6 +29,9 @@ export interface SfuPeerHost {
   /** A subscription is about to end (its counters are folded into the room's). */
   onSubscriptionEnded(sub: Subscription): void;
 }
+
+/** Early candidates kept per connection; a client has a handful per interface. */
+const MAX_EARLY_CANDIDATES = 64;
 
 /** A queue of async operations run one after another; a failure does not block the next. */
 class Serial {
@@ -59,6 +63,11 @@ export class SfuPeer {
    * candidate before its remote description.
    */
   private readonly gates: Record<SfuTarget, Array<() => void> | undefined> = { publisher: [], subscriber: [] };
+  /**
+   * Client candidates that arrived before the description they belong to (a browser trickles as
+   * soon as its local description is set, which can be before its answer or offer reaches us).
+   */
+  private readonly early: Record<SfuTarget, IceCandidate[]> = { publisher: [], subscriber: [] };
   private renegotiate = false;
   private closed = false;
 
@@ -88,6 +97,7 @@ export class SfuPeer {
   // ---- publisher connection: the client offers
 
   answerPublisher(sdp: string, tracks: ReadonlyArray<{ mid: string; trackSid: string }>): Promise<string> {
+    checkDescription(sdp, 'publisher offer', tracks.map((t) => t.mid));
     return this.publisherOps.run(async () => {
       for (const t of tracks) this.publishedMids.set(t.mid, t.trackSid);
       let transport = this.publisher;
@@ -103,6 +113,7 @@ export class SfuPeer {
       } catch (err) {
         throw new ParleyError('SDP_INVALID', `the publisher offer could not be applied: ${errorText(err)}`);
       }
+      await this.flushEarly('publisher', transport);
       const answer = (await transport.createAnswer()).sdp;
       // after the response that carries the answer has been written
       setImmediate(() => this.openGate('publisher'));
@@ -179,6 +190,7 @@ export class SfuPeer {
   }
 
   acceptSubscriberAnswer(sdp: string): Promise<void> {
+    checkDescription(sdp, 'subscriber answer');
     return this.subscriberOps.run(async () => {
       if (!this.offerOutstanding) throw new ParleyError('SDP_INVALID', 'no subscriber offer is waiting for an answer');
       try {
@@ -187,6 +199,7 @@ export class SfuPeer {
         throw new ParleyError('SDP_INVALID', `the subscriber answer could not be applied: ${errorText(err)}`);
       }
       this.offerOutstanding = false;
+      await this.flushEarly('subscriber', this.subscriber);
       this.host.onSubscriberNegotiated(this);
       if (this.renegotiate) {
         this.renegotiate = false;
@@ -204,11 +217,25 @@ export class SfuPeer {
     };
     if (target === 'publisher') {
       return this.publisherOps.run(async () => {
-        if (this.publisher === undefined) throw new ParleyError('SDP_INVALID', 'send sfu_offer before publisher candidates');
-        await this.publisher.addIceCandidate(c).catch(() => undefined);
+        if (this.publisher === undefined) this.keepEarly('publisher', c);
+        else await this.publisher.addIceCandidate(c).catch(() => undefined);
       });
     }
-    return this.subscriberOps.run(() => this.subscriber.addIceCandidate(c).catch(() => undefined));
+    return this.subscriberOps.run(async () => {
+      // candidates of an answer we do not have yet
+      if (this.offerOutstanding) this.keepEarly('subscriber', c);
+      else await this.subscriber.addIceCandidate(c).catch(() => undefined);
+    });
+  }
+
+  private keepEarly(target: SfuTarget, c: IceCandidate): void {
+    const list = this.early[target];
+    if (list.length >= MAX_EARLY_CANDIDATES) throw new ParleyError('VALIDATION', `more than ${MAX_EARLY_CANDIDATES} candidates before the ${target} description`);
+    list.push(c);
+  }
+
+  private async flushEarly(target: SfuTarget, transport: MediaTransport): Promise<void> {
+    for (const c of this.early[target].splice(0)) await transport.addIceCandidate(c).catch(() => undefined);
   }
 
   private subscribedTracks(): SubscribedTrack[] {

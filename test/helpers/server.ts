@@ -25,8 +25,9 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, o
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const server = await startServer({
     env: opts.env ?? { PARLEY_API_KEY: API_KEY, PARLEY_API_SECRET: API_SECRET, PARLEY_TURN_ENABLED: 'false' },
-    // media on the main thread unless a test asks for workers: a worker boots werift through tsx
-    overrides: { 'server.port': 0, 'server.host': '127.0.0.1', dataDir, 'rtc.workers': 0, ...overrides },
+    // media on the main thread unless a test asks for workers (a worker boots werift through tsx);
+    // no admission control unless a test asks: test clients share the media thread's event loop
+    overrides: { 'server.port': 0, 'server.host': '127.0.0.1', dataDir, 'rtc.workers': 0, 'rtc.maxLoad': 1, ...overrides },
     logger: silentLogger(),
   });
   return {

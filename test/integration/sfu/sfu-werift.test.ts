@@ -10,6 +10,7 @@ import { RTCPeerConnection, type RTCDataChannel, type RtpPacket } from 'werift';
 import { parleyCodecs, parleyHeaderExtensions } from '../../../src/media/engine/index.js';
 import { buildRtpPacket } from '../../../src/media/rtp/index.js';
 import { DATA_CHANNEL_LABELS, decodeRelayedFrame, encodeDataFrame, payloadText } from '../../../src/signaling/data-frame.js';
+import { SfuService } from '../../../src/sfu/sfu-service.js';
 import { startTestServer, TestClient, type Frame, type TestServer } from '../../helpers/server.js';
 import { waitFor } from '../media/werift-helpers.js';
 
@@ -243,6 +244,79 @@ describe('SFU subscriptions', () => {
     } finally {
       await pub.close();
       await sub.close();
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+describe('SFU admission control', () => {
+  it('refuses new subscriptions while the media thread is saturated, and accepts them again after', async () => {
+    const server = await startTestServer({ 'rtc.workers': 0, 'rtc.maxLoad': 0.85 });
+    const media = server.sfu;
+    if (!(media instanceof SfuService)) throw new Error('expected media on the main thread');
+    const pub = await SfuClient.join(server, 'pub');
+    const auto = await SfuClient.join(server, 'auto');
+    const manual = await SfuClient.join(server, 'manual', false);
+    try {
+      media.loadOverride = 0.95;
+      const { trackSid, send } = await pub.publishVideo();
+      let seq = 0;
+      const sender = setInterval(() => send(vp8(seq, seq * 3000, seq++ % 30 === 0)), 10);
+      try {
+        const failed = await auto.signal.notification('subscription_failed', 10_000);
+        expect(failed).toMatchObject({ trackSid, code: 'MEDIA_OVERLOADED' });
+        expect(await manual.signal.request({ type: 'subscribe', trackSid, subscribe: true })).toMatchObject({ type: 'error', code: 'MEDIA_OVERLOADED' });
+        expect((await media.stats()).counters.subscriptionsRefused).toBe(2);
+        media.loadOverride = 0.2;
+        await manual.signal.ok({ type: 'subscribe', trackSid, subscribe: true });
+        await waitFor(() => manual.received.length > 20, 10_000, 'video once the load dropped');
+        const metrics = await (await fetch(`${server.url}/metrics`)).text();
+        expect(metrics).toMatch(/^parley_sfu_subscriptions_refused_total 2$/m);
+      } finally {
+        clearInterval(sender);
+      }
+    } finally {
+      for (const c of [pub, auto, manual]) await c.close();
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+describe('SFU hostile input', () => {
+  it('answers broken SDP and candidates with errors and keeps serving', async () => {
+    const server = await startTestServer({ 'rtc.workers': 0 });
+    const signal = await TestClient.connect(server.wsUrl);
+    try {
+      await signal.join(await server.token('mallory', grants));
+      const { track } = await signal.ok<{ track: { sid: string } }>({ type: 'publish_track', cid: 'x', kind: 'video', source: 'camera' });
+      const junk = [
+        'v=0',
+        'not sdp at all',
+        'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n',
+        `v=0\r\n${'a=candidate:1 1 udp 1 1.2.3.4 5 typ host\r\n'.repeat(500)}`,
+      ];
+      for (const sdp of junk) {
+        const r = await signal.request({ type: 'sfu_offer', sdp, tracks: [{ mid: '0', trackSid: track.sid }] });
+        expect(r, sdp.slice(0, 40)).toMatchObject({ type: 'error', code: 'SDP_INVALID' });
+      }
+      expect(await signal.request({ type: 'sfu_offer', sdp: 'v=0', tracks: [{ mid: '0', trackSid: 'TR_not_mine' }] })).toMatchObject({ type: 'error', code: 'TRACK_NOT_FOUND' });
+      // well-formed but nothing Parley can take (PCMU): an answer that rejects the m-line (port 0)
+      const pcmu = 'v=0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=fingerprint:sha-256 zz\r\na=ice-ufrag:a\r\na=ice-pwd:b\r\na=setup:actpass\r\na=mid:0\r\n';
+      const rejected = await signal.ok<{ sdp: string }>({ type: 'sfu_offer', sdp: pcmu, tracks: [] });
+      expect(rejected.sdp).toMatch(/^m=audio 0 /m);
+      const named = await signal.request({ type: 'sfu_offer', sdp: junk[2], tracks: [{ mid: '7', trackSid: track.sid }] });
+      expect(String(named['message'])).toMatch(/mid 7/);
+      for (const candidate of ['', 'candidate:garbage', 'candidate:1 1 udp 1 999.1.1.1 70000 typ host', 'x'.repeat(1000)]) {
+        const r = await signal.request({ type: 'sfu_candidate', target: 'subscriber', candidate: { candidate, sdpMid: '0' } });
+        expect(r.type).toBe('response');
+      }
+      // still serving: another participant joins and gets its subscriber offer
+      const other = await SfuClient.join(server, 'honest');
+      await waitFor(() => other.offers.length >= 1, 10_000, 'an offer for the next participant');
+      expect((await signal.request({ type: 'ping' })).type).toBe('pong');
+      await other.close();
+    } finally {
+      signal.close();
       await server.stop();
     }
   }, 60_000);
