@@ -18,9 +18,9 @@ import { signalingUrl } from './url.js';
 import { StatsPoller } from './stats-poller.js';
 import { Roster } from './roster.js';
 import type { DisconnectReason, RoomEvents, SendDataOptions } from './events.js';
-import { SfuClient } from './sfu/sfu-client.js';
-import type { IncomingData } from './sfu/data.js';
-import type { RemoteTrackPublication, SubscriptionControl } from './track.js';
+import { connectSfu } from './sfu/room-link.js';
+import type { SfuClient } from './sfu/sfu-client.js';
+import type { SubscriptionControl } from './track.js';
 
 export type { DataInfo, DisconnectReason, RoomEvents, SendDataOptions } from './events.js';
 
@@ -250,7 +250,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.#setActiveSpeaker(sid === null ? undefined : sid === this.localParticipant.sid ? this.localParticipant : this.participants.get(sid));
     },
     subscription_failed: (n) => {
-      const found = this.#remotePublication(n.trackSid);
+      const found = this.#roster.findPublication(n.trackSid);
       // Saturation passes: the SDK asks again a few times before the app has to decide.
       if (n.code === 'MEDIA_OVERLOADED' && found && this.#sfu?.retrySubscribe(n.trackSid)) return;
       this.emit('subscriptionFailed', n.trackSid, new ParleyClientError(n.code, n.message), found?.pub, found?.participant);
@@ -271,7 +271,21 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#mesh.localSid = result.participant.sid;
     this.#mesh.setIceServers(result.iceServers);
     this.#sfu?.closeAll();
-    this.#sfu = result.room.type === 'sfu' ? this.#createSfu(result.iceServers) : undefined;
+    this.#sfu =
+      result.room.type === 'sfu'
+        ? connectSfu(
+            result.iceServers,
+            {
+              request: (message, retry) => this.#requireSession().request(message, retry),
+              send: (message) => this.#session?.send(message),
+              roster: this.#roster,
+              emit: (event, ...args) => this.emit(event, ...args),
+              current: () => this.#sfu,
+              rejoin: () => this.#session?.rejoin(),
+            },
+            { simulcast: this.#opts.simulcast ?? true, adaptiveStream: this.#opts.adaptiveStream ?? true },
+          )
+        : undefined;
     this.#scheduleIceRefresh(result.iceServersExpireAt);
     for (const info of result.participants) this.#roster.upsert(info, announce);
   }
@@ -348,49 +362,8 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   // ---- SFU rooms -----------------------------------------------------------------------------
 
-  #createSfu(iceServers: RTCIceServer[]): SfuClient {
-    const sfu: SfuClient = new SfuClient(
-      iceServers,
-      {
-        request: (message, retry) => this.#requireSession().request(message, retry),
-        send: (message) => this.#session?.send(message),
-        remotePublication: (trackSid) => this.#remotePublication(trackSid)?.pub,
-        remoteTrack: (sub, track) => this.#roster.remoteTrackBySid(sub.participantSid, sub.trackSid, track),
-        remoteTrackEnded: (sub) => this.#roster.remoteTrackEnded(sub.participantSid, sub.trackSid),
-        data: (message, via) => this.#sfuData(message, via),
-        connectionState: (which, state) => {
-          if (this.#sfu === sfu) this.emit('mediaConnectionStateChanged', which, state);
-        },
-        rejoin: () => {
-          if (this.#sfu === sfu) this.#session?.rejoin();
-        },
-      },
-      { simulcast: this.#opts.simulcast ?? true, adaptiveStream: this.#opts.adaptiveStream ?? true },
-    );
-    sfu.publisher.on('negotiationFailed', (err) => console.warn('[parley] the server refused the published tracks', err));
-    return sfu;
-  }
-
   #publishFields(track: MediaStreamTrack, source: TrackSource): ReturnType<SfuClient['publishFields']> {
     return this.#sfu?.publishFields(track, source) ?? {};
-  }
-
-  #sfuData(message: IncomingData, via: 'reliable' | 'lossy'): void {
-    const from = this.participants.get(message.from.sid);
-    this.emit('dataReceived', message.payload, from, {
-      ...(message.topic !== undefined ? { topic: message.topic } : {}),
-      ts: Date.now(),
-      from: message.from,
-      via,
-    });
-  }
-
-  #remotePublication(trackSid: string): { pub: RemoteTrackPublication; participant: RemoteParticipant } | undefined {
-    for (const participant of this.participants.values()) {
-      const pub = participant.trackPublications.get(trackSid);
-      if (pub) return { pub, participant };
-    }
-    return undefined;
   }
 
   #setActiveSpeaker(p: Participant | undefined): void {

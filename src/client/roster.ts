@@ -123,6 +123,15 @@ export class Roster {
     this.#keepEarly(sid, { cid, track });
   }
 
+  /** The remote publication with this track sid, and its participant. */
+  findPublication(trackSid: string): { pub: RemoteTrackPublication; participant: RemoteParticipant } | undefined {
+    for (const participant of this.participants.values()) {
+      const pub = participant.trackPublications.get(trackSid);
+      if (pub) return { pub, participant };
+    }
+    return undefined;
+  }
+
   /** SFU: the subscriber connection now carries `trackSid` of participant `sid`. */
   remoteTrackBySid(sid: string, trackSid: string, track: MediaStreamTrack): void {
     const p = this.participants.get(sid);
