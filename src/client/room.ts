@@ -210,6 +210,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#sfu ? { publisher: this.#sfu.publisher.pc, subscriber: this.#sfu.subscriber.pc } : undefined;
   }
 
+  /**
+   * Restarts ICE on the connections this client offers (after a network change): every mesh link
+   * in a P2P room, the publisher connection in an SFU room (the server restarts the subscriber's).
+   */
+  restartIce(): void {
+    if (this.#sfu) this.#sfu.publisher.restartIce();
+    else for (const sid of this.#mesh.sids()) this.#mesh.get(sid)?.restartIce();
+  }
+
   /** Testing aid: drops the signaling socket as a network failure would; the room resumes. */
   simulateConnectionLoss(): void {
     this.#session?.dropConnection();

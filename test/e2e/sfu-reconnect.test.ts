@@ -2,7 +2,7 @@
  * Reconnecting in an SFU room: a subscriber whose signaling socket drops resumes with its peer
  * connections intact (media keeps flowing, and a track published while it was away arrives once
  * the missed offer is replayed); a subscriber that reloads the page joins again and gets its media
- * back.
+ * back; an ICE restart of the publisher connection keeps the media.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +62,24 @@ describe('SFU reconnect in Chromium', () => {
     // And Pam gets the new Sam's media.
     await pam.page.waitForFunction(() => window.parley.participants().length === 1);
     await waitForTrackStat(pam, 'Sam', 'camera', 's.framesDecoded > 20');
+  }, 90_000);
+
+  it('restarts ICE on the publisher connection without losing the media', async () => {
+    const [pam, sam] = await pair();
+    const ufrag = (): Promise<string | undefined> =>
+      pam.page.evaluate(() => /a=ice-ufrag:(\S+)/.exec(window.parley.room()?.getSfuConnections()?.publisher.localDescription?.sdp ?? '')?.[1]);
+    const before = await ufrag();
+
+    await pam.page.evaluate(() => window.parley.room()?.restartIce());
+
+    await pam.page.waitForFunction((old) => {
+      const pc = window.parley.room()?.getSfuConnections()?.publisher;
+      const now = /a=ice-ufrag:(\S+)/.exec(pc?.localDescription?.sdp ?? '')?.[1];
+      return now !== undefined && now !== old && pc?.signalingState === 'stable' && pc.connectionState === 'connected';
+    }, before);
+    const camera = await trackStat(sam, 'Pam', 'camera');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${(camera?.framesDecoded ?? 0) + 20}`);
+    const mic = await trackStat(sam, 'Pam', 'microphone');
+    await waitForTrackStat(sam, 'Pam', 'microphone', `s.packetsReceived > ${(mic?.packetsReceived ?? 0) + 20}`);
   }, 90_000);
 });
