@@ -7,6 +7,8 @@
  */
 import { applyRewrite, parseRtpHeader, rtpPayload, type RtpHeader } from '../rtp/header.js';
 import { isKeyframe, type VideoCodec } from '../rtp/keyframe.js';
+import { pictureIdFields, writePictureId, writeTl0PicIdx } from '../rtp/picture-id.js';
+import { PictureIdMunger } from './picture-id-munger.js';
 import { buildSr, ntpFromUnixMs, type RtcpPacket } from '../rtp/rtcp.js';
 import { tsAdd } from '../rtp/sequence.js';
 import type { Clock } from './clock.js';
@@ -59,6 +61,8 @@ export class DownTrack {
   private readonly codec: VideoCodec | undefined;
   private readonly payloadType: number | undefined;
   private readonly buffer: RetransmissionBuffer;
+  /** VP8/VP9: PictureID and TL0PICIDX kept continuous across layer switches. */
+  private readonly pictureIds: PictureIdMunger | undefined;
   private readonly sinks: DownTrackSinks;
   private readonly clock: Clock;
   private readonly clockRate: number;
@@ -71,6 +75,7 @@ export class DownTrack {
     this.ssrc = opts.ssrc >>> 0;
     this.codec = opts.kind === 'video' ? (opts.codec ?? 'vp8') : undefined;
     this.payloadType = opts.payloadType;
+    this.pictureIds = this.codec === 'vp8' || this.codec === 'vp9' ? new PictureIdMunger() : undefined;
     this.sinks = opts.sinks;
     this.clock = opts.clock;
     this.clockRate = opts.clockRate;
@@ -143,6 +148,15 @@ export class DownTrack {
       ssrc: decision.ssrc,
       ...(this.payloadType !== undefined ? { payloadType: this.payloadType } : {}),
     });
+    if (this.pictureIds !== undefined && this.codec !== undefined) {
+      const payload = rtpPayload(copy, header);
+      const fields = pictureIdFields(this.codec, payload);
+      if (fields.pictureIdOffset >= 0 || fields.tl0Offset >= 0) {
+        const mapped = this.pictureIds.map(fields, decision.switchedToLayer !== undefined);
+        writePictureId(payload, fields, mapped.pictureId);
+        writeTl0PicIdx(payload, fields, mapped.tl0PicIdx);
+      }
+    }
     this.buffer.store(decision.sequenceNumber, copy);
     this.packetsSent++;
     this.bytesSent += copy.length;
