@@ -207,21 +207,20 @@ export function trackStat(on: DemoPage, fromName: string, source: TrackSource): 
  * source evaluated in the page with the stats as `s`, e.g. `'s.framesDecoded > 10'`).
  */
 export async function waitForTrackStat(on: DemoPage, fromName: string, source: TrackSource, check: string, timeout = 30_000): Promise<RemoteTrackStats> {
-  const identity = fromName;
   try {
     await on.page.waitForFunction(
       ([n, src, expr]) => {
         const s = Object.values(window.parley.trackStats()).find((r) => r.name === n)?.tracks[src];
-        // eslint-disable-next-line @typescript-eslint/no-implied-eval
         return s !== undefined && (new Function('s', `return (${expr});`) as (s: unknown) => boolean)(s);
       },
-      [identity, source, check] as const,
+      [fromName, source, check] as const,
       { timeout, polling: 250 },
     );
   } catch (err) {
-    throw new Error(`${on.name}: ${identity}'s ${source} never satisfied ${check}: ${await snapshotOf(on)} ${JSON.stringify(await trackStat(on, identity, source).catch(() => undefined))}`, { cause: err });
+    const last = await trackStat(on, fromName, source).catch(() => undefined);
+    throw new Error(`${on.name}: ${fromName}'s ${source} never satisfied ${check} (last ${JSON.stringify(last)}): ${await snapshotOf(on)}`, { cause: err });
   }
-  const s = await trackStat(on, identity, source);
-  if (!s) throw new Error('track vanished');
+  const s = await trackStat(on, fromName, source);
+  if (!s) throw new Error(`${on.name}: ${fromName}'s ${source} vanished`);
   return s;
 }
