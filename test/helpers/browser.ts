@@ -188,6 +188,7 @@ export async function openDemoWith(browser: Browser, baseUrl: string, room: stri
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, ...opts.contextOptions });
   const page = await context.newPage();
   page.on('console', (msg) => {
+    if (msg.text().includes('ERR_INTERNET_DISCONNECTED')) return;
     if (msg.type() === 'error' || msg.type() === 'warning') process.stderr.write(`[${name} ${msg.type()}] ${msg.text()}\n`);
   });
   page.on('pageerror', (err) => process.stderr.write(`[${name} pageerror] ${err.message}\n`));
