@@ -284,7 +284,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
       this.onDrop();
       return;
     }
-    this.extIds ??= uriToId(this.transport.extensionIds());
+    this.extIds ??= this.negotiatedExtIds();
     this.header ??= new OutgoingHeaderWriter(this.extIds);
     const mid = this.mid;
     const srtp = weriftSrtpSender(dtls);
@@ -303,6 +303,18 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     this.sendGeneral(dtls, packet, mid);
   }
 
+  /**
+   * URI -> id negotiated for this m-line. werift fills `pc.extIdUriMap` only for m-lines it
+   * receives on, so a send-only m-line (every subscriber m-line) takes them from its transceiver,
+   * filled when the answer was applied; without them subscribers got no abs-send-time, which
+   * Chrome's receive-side estimate (REMB) needs.
+   */
+  private negotiatedExtIds(): Map<string, number> {
+    const own = this.transceiver.headerExtensions;
+    if (own.length > 0) return new Map(own.map((e) => [e.uri, e.id]));
+    return uriToId(this.transport.extensionIds());
+  }
+
   /** werift's own path, for what the fast path does not reproduce (RTP padding, odd extensions). */
   private sendGeneral(dtls: RTCDtlsTransport, packet: Buffer, mid: string | undefined): void {
     let rtp: RtpPacket;
@@ -312,7 +324,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
       this.onDrop();
       return;
     }
-    const ids = (this.extIds ??= uriToId(this.transport.extensionIds()));
+    const ids = (this.extIds ??= this.negotiatedExtIds());
     rtp.header.extensions = fromCanonical(rtp.header.extensions, ids, mid, Date.now());
     rtp.header.extension = rtp.header.extensions.length > 0;
     this.transport.sentViaWerift++;
