@@ -64,16 +64,26 @@ export function janusTarget(opts: JanusTargetOptions): SfuTarget {
   /** A plugin request; asynchronous ones (ack) resolve with their event. */
   async function message(handle: number, body: Record<string, unknown>, jsep?: { type: string; sdp: string }): Promise<JanusMessage> {
     const transaction = `t${txn++}`;
+    let timer: NodeJS.Timeout | undefined;
     const event = new Promise<JanusMessage>((resolve, reject) => {
-      const timer = setTimeout(() => (waiters.delete(transaction), reject(new Error(`janus ${String(body.request)}: no event in 20 s`))), 20_000);
-      waiters.set(transaction, (m) => (clearTimeout(timer), resolve(m)));
+      waiters.set(transaction, resolve);
+      timer = setTimeout(() => (waiters.delete(transaction), reject(new Error(`janus ${String(body.request)}: no event in 20 s`))), 20_000);
     });
-    const m = await post(`/${session}/${handle}`, { janus: 'message', transaction, body, ...(jsep ? { jsep } : {}) });
+    let m: JanusMessage;
+    try {
+      m = await post(`/${session}/${handle}`, { janus: 'message', transaction, body, ...(jsep ? { jsep } : {}) });
+    } catch (err) {
+      clearTimeout(timer);
+      waiters.delete(transaction);
+      throw err;
+    }
     if (m.janus !== 'ack') {
+      // a synchronous answer (success or error): no event will follow
+      clearTimeout(timer);
       waiters.delete(transaction);
       return m;
     }
-    const e = await event;
+    const e = await event.finally(() => clearTimeout(timer));
     const err = e.plugindata?.data.error;
     if (err) throw new Error(`janus ${String(body.request)}: ${String(err)}`);
     return e;
