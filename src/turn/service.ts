@@ -17,6 +17,7 @@ import { SharedQuota } from './core/quota.js';
 import type { StatsSnapshot } from './core/stats.js';
 import type { CoreOptions, Source } from './core/types.js';
 import { mergeSnapshots, registerTurnMetrics } from './metrics.js';
+import { advertisedAddress, canBind, ipv6RelayAddress } from './runner/addresses.js';
 import { literalLookup, type PortRange } from './runner/relay-ports.js';
 import { Shard } from './runner/shard.js';
 import { DtlsListener } from './runner/dtls-listener.js';
@@ -24,6 +25,9 @@ import { listenTcp, listenTls, StreamConnections } from './runner/stream-listene
 import type { FromWorker, ToWorker, WorkerInit } from './runner/worker-protocol.js';
 import { Attr, Method } from './stun/constants.js';
 import { getAttr, parse } from './stun/message.js';
+
+/** server.ts advertises the same address in its ICE candidates. */
+export { advertisedAddress } from './runner/addresses.js';
 
 export interface TurnServiceOptions {
   config: Config['turn'];
@@ -39,44 +43,6 @@ export interface TurnService {
   close(): Promise<void>;
   /** Actual bound ports (config may say 0). */
   readonly ports: { udp: number; tcp: number; tls?: number };
-}
-
-const isWildcard = (ip: string): boolean => ip === '0.0.0.0' || ip === '::';
-
-/** The address put in XOR-RELAYED-ADDRESS: publicIp, relayIp, a concrete listenIp, else the first external IPv4. */
-export function advertisedAddress(c: Config['turn']): string {
-  if (c.publicIp) return c.publicIp;
-  if (c.relayIp && !isWildcard(c.relayIp)) return c.relayIp;
-  if (!isWildcard(c.listenIp)) return c.listenIp;
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
-  }
-  return '127.0.0.1';
-}
-
-const isLinkLocal6 = (ip: string): boolean => /^fe[89ab]/i.test(ip);
-
-/**
- * The IPv6 relay address: turn.relayIp6 when it is an address, none for "none", and for "auto" a
- * concrete IPv6 listen address or else the first global (non-internal, non-link-local) IPv6 of the host.
- */
-export function ipv6RelayAddress(c: Config['turn']): string | undefined {
-  if (c.relayIp6 === 'none') return undefined;
-  if (c.relayIp6 !== 'auto') return c.relayIp6;
-  if (c.listenIp.includes(':') && !isWildcard(c.listenIp)) return c.listenIp;
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const i of list ?? []) if (i.family === 'IPv6' && !i.internal && !isLinkLocal6(i.address)) return i.address;
-  }
-  return undefined;
-}
-
-/** Whether a UDP socket can bind `ip` (an address the host really has). */
-function canBind(ip: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket(ip.includes(':') ? 'udp6' : 'udp4');
-    s.once('error', () => (s.close(), resolve(false)));
-    s.bind(0, ip, () => (s.close(), resolve(true)));
-  });
 }
 
 /** Start a relay worker; from TypeScript sources (tests, `npm run dev`) through tsx's loader. */

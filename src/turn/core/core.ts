@@ -13,6 +13,7 @@ import { Authenticator, type Authed } from './authenticate.js';
 import { PeerPolicy } from './policy.js';
 import { failure, success, unknownAttrs, type ReplyContext } from './reply.js';
 import { TurnStats } from './stats.js';
+import { allocationFamilies } from './families.js';
 import { clampLifetime, methodName, type RequestMethod } from './methods.js';
 import { isDatagram, Lifetime, type Action, type CoreOptions, type RelayResult, type Source } from './types.js';
 
@@ -285,7 +286,7 @@ export class TurnCore {
     if (token && (evenPort || famAttr || addAttr)) return fail(400);
     if (token && token.length !== 8) return fail(400);
     if (evenPort && evenPort.length !== 1 && evenPort.length !== 4) return fail(400);
-    const fam = this.allocationFamilies(famAttr, addAttr, proto === Transport.TCP);
+    const fam = allocationFamilies(famAttr, addAttr, proto === Transport.TCP, this.opts.ipv6Relay);
     if (typeof fam === 'number') return fail(fam);
     if (proto === Transport.TCP && (evenPort || token)) return fail(400);
     if (!this.opts.quota.tryAcquire(auth.quotaUser)) return fail(486);
@@ -303,31 +304,6 @@ export class TurnCore {
       evenPort: evenPort !== undefined, reserveNext: evenPort !== undefined && ((evenPort[0] as number) & 0x80) !== 0,
       token: token ? Buffer.from(token) : undefined,
     });
-  }
-
-  /**
-   * RFC 8656 §7.2 steps on address families: REQUESTED-ADDRESS-FAMILY picks one family (440 when it
-   * has no relay address here); ADDITIONAL-ADDRESS-FAMILY (IPv6 only, not with the former, not for
-   * TCP allocations) asks for a dual allocation, which falls back to IPv4 with an ADDRESS-ERROR-CODE
-   * 440 when there is no IPv6 relay. Returns the families, or an error code.
-   */
-  private allocationFamilies(
-    requested: Buffer | undefined,
-    additional: Buffer | undefined,
-    tcp: boolean,
-  ): { families: (4 | 6)[]; additionalRefused: boolean } | number {
-    if (requested && additional) return 400;
-    if (requested) {
-      const f = decodeFamily(requested);
-      if (f === 'malformed') return 400;
-      if (f === 'unknown' || (f === 6 && !this.opts.ipv6Relay)) return 440;
-      return { families: [f], additionalRefused: false };
-    }
-    if (additional) {
-      if (tcp || decodeFamily(additional) !== 6) return 400;
-      return this.opts.ipv6Relay ? { families: [4, 6], additionalRefused: false } : { families: [4], additionalRefused: true };
-    }
-    return { families: [4], additionalRefused: false };
   }
 
   // ---------------------------------------------------------------- Refresh (RFC 8656 §8)

@@ -4,7 +4,9 @@ import { decodeErrorCode } from '../../../src/turn/stun/attributes.js';
 import { Attr, Class, Method } from '../../../src/turn/stun/constants.js';
 import { getAttr } from '../../../src/turn/stun/message.js';
 import type { TransportAddress } from '../../../src/turn/stun/address.js';
-import { errorCode, lifetime, makeCore, peerAttr, source, TestClient, udp } from './helpers.js';
+import { turnSection } from '../../../src/config/turn.js';
+import { ipv6RelayAddress } from '../../../src/turn/runner/addresses.js';
+import { errorCode, lifetime, makeCore, source, TestClient, udp } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
 const family = (f: 1 | 2 | 3, type: number = Attr.RequestedAddressFamily) => ({ type, value: Buffer.from([f, 0, 0, 0]) });
@@ -99,5 +101,17 @@ describe('TurnCore: dual allocations (ADDITIONAL-ADDRESS-FAMILY)', () => {
     tcp.request(Method.Allocate, [udp()], T0, { auth: false });
     const r = tcp.request(Method.Allocate, [{ type: Attr.RequestedTransport, value: Buffer.from([6, 0, 0, 0]) }, additional(2)], T0);
     expect(errorCode(r.reply)).toBe(400);
+  });
+});
+
+describe('IPv6 relay address (turn.relayIp6)', () => {
+  it('takes a configured address, none for "none", and for "auto" a concrete IPv6 listen address', () => {
+    expect(ipv6RelayAddress(turnSection.parse({ relayIp6: '2001:db8::5' }))).toBe('2001:db8::5');
+    expect(ipv6RelayAddress(turnSection.parse({ relayIp6: 'none' }))).toBeUndefined();
+    expect(ipv6RelayAddress(turnSection.parse({ listenIp: 'fd00::7' }))).toBe('fd00::7');
+  });
+
+  it('refuses a value that is not "auto", "none" or a concrete IPv6 address', () => {
+    for (const v of ['::', '10.0.0.1', 'yes', '']) expect(turnSection.safeParse({ relayIp6: v }).success, v).toBe(false);
   });
 });
