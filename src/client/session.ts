@@ -23,6 +23,8 @@ export interface SessionOptions {
   maxReconnectMs?: number;
   backoff?: BackoffOptions;
   signaling?: SignalConnectionOptions;
+  /** SFU rooms: subscribe to every track as it is published (default true); otherwise call `publication.setSubscribed(true)`. */
+  autoSubscribe?: boolean;
 }
 
 export type SessionEvents = {
@@ -79,7 +81,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     try {
       conn = await SignalConnection.open(this.#url, this.#opts.signaling);
       this.#attach(conn);
-      const result = parseJoinResult(await conn.request({ type: 'join', token: this.#token, protocol: 1 }));
+      const result = parseJoinResult(await conn.request(this.#joinMessage()));
       this.#adopt(result);
       onJoined(result);
       this.#setState('connected');
@@ -159,6 +161,10 @@ export class Session extends TypedEmitter<SessionEvents> {
     });
   }
 
+  #joinMessage(): OutboundMessage {
+    return { type: 'join', token: this.#token, protocol: 1, ...(this.#opts.autoSubscribe === false ? { autoSubscribe: false } : {}) };
+  }
+
   #adopt(result: JoinResult): void {
     this.#participantSid = result.participant.sid;
     this.#resumeToken = result.resumeToken;
@@ -225,7 +231,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     const previousSeq = this.#lastSeq;
     try {
       this.#lastSeq = 0;
-      const result = parseJoinResult(await conn.request({ type: 'join', token: this.#token, protocol: 1 }));
+      const result = parseJoinResult(await conn.request(this.#joinMessage()));
       this.#adopt(result);
       this.#outbox = [];
       this.emit('rejoined', result);

@@ -87,6 +87,8 @@ export interface ParleyAutomation {
   trackStats(): Record<string, RemoteTracks>;
   /** SFU: asks for a simulcast layer of the `source` video (default camera) of a participant, by identity or name. */
   setQuality(who: string, quality: VideoQuality, source?: TrackSource): void;
+  /** SFU: subscribes to (or unsubscribes from) the `source` track of a participant, by identity or name. */
+  setSubscribed(who: string, subscribed: boolean, source?: TrackSource): Promise<void>;
   /** Sends a data message (SFU rooms: over the data channel; `reliable: false` for the lossy one). */
   sendData(payload: unknown, opts?: { topic?: string; reliable?: boolean; to?: string[] }): Promise<void>;
   /** Every data message received (chat included), oldest first. */
@@ -181,6 +183,12 @@ export function installAutomation(current: () => Room | undefined, log: Automati
       for (const p of current()?.participants.values() ?? []) {
         if (p.identity !== who && p.name !== who) continue;
         for (const t of p.trackPublications.values()) if (t.source === source) t.setVideoQuality(quality);
+      }
+    },
+    setSubscribed: async (who, subscribed, source = 'camera') => {
+      for (const p of current()?.participants.values() ?? []) {
+        if (p.identity !== who && p.name !== who) continue;
+        for (const t of p.trackPublications.values()) if (t.source === source) await t.setSubscribed(subscribed);
       }
     },
     sendData: async (payload, opts = {}) => {

@@ -90,8 +90,13 @@ async function join(roomName: string, name: string, media: { camera: boolean; mi
       ? { token: presetToken, url: params.get('url') ?? location.origin, identity: undefined }
       : await fetchDevToken(roomName, name, identityFor(roomName));
     if (identity) sessionStorage.setItem(`parley.identity.${roomName}`, identity);
-    // `?adaptive=0` / `?simulcast=0` turn off the SFU room's display-size reporting / simulcast.
-    const r = new Room({ adaptiveStream: params.get('adaptive') !== '0', simulcast: params.get('simulcast') !== '0' });
+    // `?adaptive=0` / `?simulcast=0` / `?autosubscribe=0` turn off the SFU room's display-size
+    // reporting / simulcast / automatic subscriptions.
+    const r = new Room({
+      adaptiveStream: params.get('adaptive') !== '0',
+      simulcast: params.get('simulcast') !== '0',
+      autoSubscribe: params.get('autosubscribe') !== '0',
+    });
     room = r;
     wire(r, roomName);
     await r.connect(url, token);

@@ -1,7 +1,8 @@
 /**
  * Track changes in an SFU room: a screen share published mid-call arrives as its own track and
  * tile and ends at the subscriber when unpublished; muting pauses the camera at the subscriber and
- * unmuting brings it back; sharing again later works.
+ * unmuting brings it back; sharing again later works. A participant that joined without
+ * autoSubscribe receives only what it subscribes to.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -40,5 +41,26 @@ describe('SFU track changes in Chromium', () => {
 
     await pam.page.evaluate(() => window.parley.shareCanvas(640, 360));
     await waitForTrackStat(sam, 'Pam', 'screen', 's.framesDecoded > 10 && s.frameWidth === 640');
+  }, 90_000);
+
+  it('subscribes and unsubscribes explicitly when joined without autoSubscribe', async () => {
+    const room = `subscribe-${randomUUID().slice(0, 8)}`;
+    const pam = await openDemoWith(fx.browser, fx.server.url, room, 'Pam');
+    const sam = await openDemoWith(fx.browser, fx.server.url, room, 'Sam', { query: { autosubscribe: '0' } });
+    fx.opened.push(pam, sam);
+    await waitForTrackStat(pam, 'Sam', 'camera', 's.framesDecoded > 0');
+    await sam.page.waitForFunction(() => Object.values(window.parley.trackStats()).some((r) => r.tracks.camera !== undefined && r.tracks.microphone !== undefined));
+    expect((await trackStat(sam, 'Pam', 'camera'))?.subscribed).toBe(false);
+
+    await sam.page.evaluate(() => window.parley.setSubscribed('Pam', true));
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.subscribed && s.framesDecoded > 10');
+    expect((await trackStat(sam, 'Pam', 'microphone'))?.subscribed).toBe(false);
+
+    await sam.page.evaluate(() => window.parley.setSubscribed('Pam', false));
+    await sam.page.waitForFunction(() => window.parley.events().some((e) => e.type === 'trackUnsubscribed' && e.detail?.startsWith('camera:')));
+    expect((await trackStat(sam, 'Pam', 'camera'))?.subscribed).toBe(false);
+
+    await sam.page.evaluate(() => window.parley.setSubscribed('Pam', true));
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.subscribed && s.framesDecoded > 10');
   }, 90_000);
 });
