@@ -3,12 +3,14 @@
  * (REQUESTED-ADDRESS-FAMILY) or for both families (ADDITIONAL-ADDRESS-FAMILY) and exchanges UDP with
  * peers on ::1 and 127.0.0.1 through it; an IPv6 client reaches the server's IPv6 listener.
  */
+import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransportAddress } from '../../../src/turn/stun/address.js';
 import { decodeXorAddress } from '../../../src/turn/stun/attributes.js';
 import { Attr, Class, Method } from '../../../src/turn/stun/constants.js';
-import { getAttr, type OutAttr } from '../../../src/turn/stun/message.js';
+import { encode, getAttr, parse, type OutAttr } from '../../../src/turn/stun/message.js';
 import { startTurn, type RunningTurn } from './harness.js';
 import { bound, channelRoundTrip, errorCodeOf as code, relayedAddresses as relayed, TurnTestClient, udpChannel } from './turn-client.js';
 
@@ -92,5 +94,27 @@ describe('TURN IPv6 relay on a running server', () => {
     if (!relay) return;
     expect((await c.channelBind(0x4004, { family: 6, ip: '::1', port: peer.address().port })).cls).toBe(Class.Success);
     await roundTrip(c, 0x4004, peer, relay);
+  });
+
+  it('takes TCP clients on the IPv6 listener too (Binding over [::1])', async () => {
+    const socket = net.connect({ host: '::1', port: turn.ports.tcp });
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      const tid = randomBytes(12);
+      const answer = new Promise<Buffer>((resolve) => {
+        let got = Buffer.alloc(0);
+        socket.on('data', (d: Buffer) => {
+          got = Buffer.concat([got, d]);
+          if (got.length >= 20 && got.length >= 20 + got.readUInt16BE(2)) resolve(got);
+        });
+      });
+      socket.write(encode(Method.Binding, Class.Request, tid, []));
+      const p = parse(await answer);
+      if (!p.ok) throw new Error(p.reason);
+      const x = getAttr(p.msg, Attr.XorMappedAddress);
+      expect(x && decodeXorAddress(x, p.msg.tid)).toEqual({ family: 6, ip: '::1', port: socket.localPort });
+    } finally {
+      socket.destroy();
+    }
   });
 });
