@@ -1,7 +1,7 @@
 /**
  * Simulcast in an SFU room: the demo publishes its 1280x720 fake camera in three layers (q 320,
- * h 640, f 1280 wide); a subscriber that asks for low, then high quality decodes the matching
- * resolution, as its getStats() shows; with `auto` the layer follows the size the video is shown
+ * h 640, f 1280 wide); a subscriber that asks for low, then high, then medium quality decodes the
+ * matching resolution, as its getStats() shows; with `auto` the layer follows the size the video is shown
  * at, and a hidden video is paused until it shows again.
  */
 import { randomUUID } from 'node:crypto';
@@ -46,7 +46,9 @@ describe('SFU simulcast in Chromium', () => {
     const high = await waitForTrackStat(sam, 'Pam', 'camera', 's.frameWidth === 1280 && s.frameHeight === 720');
     await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${high.framesDecoded + 20} && s.frameWidth === 1280`);
 
-    // high -> medium is left out for now: the server sometimes never asks the publisher for a keyframe of h then.
+    await sam.page.evaluate(() => window.parley.setQuality('Pam', 'medium'));
+    const medium = await waitForTrackStat(sam, 'Pam', 'camera', 's.frameWidth === 640 && s.layer === "h"');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${medium.framesDecoded + 20} && s.frameWidth === 640`);
 
     // Pam subscribes to Sam's camera, published without simulcast: one layer, no layers announced.
     await waitForTrackStat(pam, 'Sam', 'camera', 's.framesDecoded > 0');
