@@ -1,8 +1,8 @@
 /**
  * Simulcast in an SFU room: the demo publishes its 1280x720 fake camera in three layers (q 320,
  * h 640, f 1280 wide); a subscriber that asks for low, then high, then medium quality decodes the
- * matching resolution, as its getStats() shows; with `auto` the layer follows the size the video is shown
- * at, and a hidden video is paused until it shows again.
+ * matching resolution, as its getStats() shows; with `auto` the layer follows the size the video
+ * is shown at, and a hidden video is paused until it shows again.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
