@@ -2,6 +2,7 @@
  * Wires an SFU room's connections to the rest of the room: requests go through the signaling
  * session, remote media is matched by the roster, data and connection states become room events.
  */
+import { ParleyClientError } from '../errors.js';
 import type { EmitRoomEvent } from '../events.js';
 import type { Roster } from '../roster.js';
 import type { OutboundMessage } from '../signal-connection.js';
@@ -41,6 +42,11 @@ export function connectSfu(iceServers: RTCIceServer[], link: RoomLink, opts: Sfu
       },
       rejoin: () => {
         if (link.current() === sfu) link.rejoin();
+      },
+      subscriptionFailed: (trackSid, err) => {
+        const found = roster.findPublication(trackSid);
+        const error = err instanceof ParleyClientError ? err : new ParleyClientError('MEDIA_OVERLOADED', String(err), err);
+        emit('subscriptionFailed', trackSid, error, found?.pub, found?.participant);
       },
     },
     opts,

@@ -30,6 +30,8 @@ export interface SfuHost {
   connectionState(which: 'publisher' | 'subscriber', state: RTCPeerConnectionState): void;
   /** The subscriber connection cannot recover: join again. */
   rejoin(): void;
+  /** Asking again for a refused subscription failed for good. */
+  subscriptionFailed(trackSid: string, error: unknown): void;
 }
 
 export interface SfuOptions {
@@ -153,7 +155,9 @@ export class SfuClient implements MediaPlane {
     const timer = setTimeout(() => {
       const pub = this.#host.remotePublication(trackSid);
       if (this.#closed || !pub || pub.subscribed) return;
-      this.#host.request({ type: 'subscribe', trackSid, subscribe: true }).catch(() => this.retrySubscribe(trackSid));
+      this.#host.request({ type: 'subscribe', trackSid, subscribe: true }).catch((err: unknown) => {
+        if (!this.retrySubscribe(trackSid)) this.#host.subscriptionFailed(trackSid, err);
+      });
     }, SUBSCRIBE_RETRY_MS * 2 ** (attempts - 1));
     this.#retries.set(trackSid, { attempts, timer });
     return true;
