@@ -325,7 +325,7 @@ export class TurnCore {
       out.push({ kind: 'send', to: src, data: success(this.ctx, req, [{ type: Attr.Lifetime, value: u32(0) }], auth.key) });
       return;
     }
-    const lifetime = requested === undefined ? Lifetime.allocationDefault : Math.min(requested, Lifetime.allocationMax);
+    const lifetime = clampLifetime(requested); // RFC 8656 §8: max(default, min(requested, max))
     a.expires = now + lifetime * 1000;
     out.push({ kind: 'send', to: src, data: success(this.ctx, req, [{ type: Attr.Lifetime, value: u32(lifetime) }], auth.key) });
   }

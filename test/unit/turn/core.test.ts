@@ -111,6 +111,18 @@ describe('TurnCore: Allocate rules', () => {
     expect(b.allocate(T0).relay).toBeDefined();
   });
 
+  it('Refresh lifetimes: below 600 s gets 600, above 3600 s gets 3600 (RFC 8656 §8)', () => {
+    const c = new TestClient(makeCore(), source());
+    c.allocate(T0);
+    const granted = (attrs: ReturnType<typeof lifetime>[]): number | undefined => {
+      const r = c.request(Method.Refresh, attrs, T0).reply;
+      return r && readU32(getAttr(r, Attr.Lifetime));
+    };
+    expect(granted([lifetime(300)])).toBe(600);
+    expect(granted([lifetime(99999)])).toBe(3600);
+    expect(granted([])).toBe(600);
+  });
+
   it('clamps lifetimes to 3600 s and expires allocations on tick', () => {
     const c = new TestClient(makeCore(), source());
     const r = c.allocate(T0, [lifetime(99999)]);
