@@ -2,7 +2,8 @@
  * Track changes in an SFU room: a screen share published mid-call arrives as its own track and
  * tile and ends at the subscriber when unpublished; muting pauses the camera at the subscriber and
  * unmuting brings it back; sharing again later works. A participant that joined without
- * autoSubscribe receives only what it subscribes to.
+ * autoSubscribe receives only what it subscribes to. The demo's screen-share button publishes a
+ * screen besides the camera.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +63,26 @@ describe('SFU track changes in Chromium', () => {
 
     await sam.page.evaluate(() => window.parley.setSubscribed('Pam', true));
     await waitForTrackStat(sam, 'Pam', 'camera', 's.subscribed && s.framesDecoded > 10');
+  }, 90_000);
+
+  it("shares the screen with the demo's button, besides the camera, and stops again", async () => {
+    const room = `screen-${randomUUID().slice(0, 8)}`;
+    const pam = await openDemoWith(fx.browser, fx.server.url, room, 'Pam');
+    const sam = await openDemoWith(fx.browser, fx.server.url, room, 'Sam');
+    fx.opened.push(pam, sam);
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.framesDecoded > 0');
+
+    // Chromium's fake capture UI picks a screen by itself.
+    await pam.page.click('#btn-screen');
+    await pam.page.waitForSelector('#btn-screen.active');
+    await waitForTrackStat(sam, 'Pam', 'screen', 's.framesDecoded > 10 && s.frameWidth > 0');
+    await sam.page.waitForSelector('.tile.screen:not(.local) video');
+    const camera = await trackStat(sam, 'Pam', 'camera');
+    await waitForTrackStat(sam, 'Pam', 'camera', `s.framesDecoded > ${(camera?.framesDecoded ?? 0) + 20}`);
+
+    await pam.page.click('#btn-screen');
+    await pam.page.waitForSelector('#btn-screen:not(.active)');
+    await sam.page.waitForSelector('.tile.screen', { state: 'detached' });
+    expect(await trackStat(sam, 'Pam', 'screen')).toBeUndefined();
   }, 90_000);
 });
