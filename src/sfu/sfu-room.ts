@@ -149,6 +149,8 @@ export class SfuRoom implements SfuPeerHost {
 
   private autoSubscribe(peer: SfuPeer, track: PublishedTrack): void {
     if (track.participantSid === peer.sid || peer.subscriptions.has(track.sid)) return;
+    // a hidden participant (a recorder, a monitor) is never announced, so its tracks are not offered
+    if (this.peers.get(track.participantSid)?.participant.permissions.hidden === true) return;
     if (!peer.participant.permissions.canSubscribe) return;
     if (!this.deps.admit()) {
       this.deps.counters.subscriptionsRefused++;
