@@ -3,12 +3,14 @@
  * DTLS 1.2 server session from werift (pure TypeScript; ECDHE-RSA/ECDSA with AES-128-GCM), fed the
  * datagrams of its address. One DTLS application-data record carries one STUN message or
  * ChannelData, so a session is a datagram Source of its own (`dtls|ip|port`) on the main shard.
- * Sessions are bounded: a cap on sessions and on handshakes in progress, a handshake deadline and
- * an idle timeout; a broken record or a failed handshake ends the session, never the server.
+ * A session only starts after a stateless cookie exchange (dtls-cookie.ts), so spoofed sources
+ * create no state; sessions are bounded (count, handshakes in progress, handshake deadline, idle
+ * timeout); a failed handshake gets an alert and ends the session, never the server.
  */
 import { createPrivateKey } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { Source } from '../core/types.js';
+import { CookieJar, helloVerifyRequest, parseClientHello, withoutCookie } from './dtls-cookie.js';
 import { literalLookup } from './relay-ports.js';
 
 type WeriftDtlsServer = import('werift').DtlsServer;
@@ -27,8 +29,15 @@ export interface DtlsLimits {
   idleTimeoutMs: number;
 }
 
-/** A plaintext fatal handshake_failure(40) alert record (epoch 0, sequence 0, DTLS 1.0 record version as in a first flight). */
-const HANDSHAKE_FAILURE = Buffer.from([21, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 40]);
+/**
+ * A plaintext fatal handshake_failure(40) alert record (epoch 0, DTLS 1.0 record version as in a
+ * first flight), numbered after every record sent so far: the client's replay window drops a repeat.
+ */
+function handshakeFailure(seq: number): Buffer {
+  const b = Buffer.from([21, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 40]);
+  b.writeUIntBE(seq, 5, 6);
+  return b;
+}
 
 const DEFAULT_LIMITS: DtlsLimits = { maxSessions: 10_000, maxHandshakes: 1_000, handshakeTimeoutMs: 10_000, idleTimeoutMs: 15 * 60_000 };
 
@@ -36,7 +45,7 @@ interface Session {
   readonly src: Source;
   readonly server: WeriftDtlsServer;
   /** What werift reads datagrams from (it installs its handler here). */
-  readonly transport: { onData: (data: Buffer, addr: unknown) => void; closed: boolean };
+  readonly transport: { onData: (data: Buffer, addr: unknown) => void; closed: boolean; muted: boolean };
   connected: boolean;
   /** Highest (epoch, sequence number) of the records werift has sent (see send()). */
   readonly sent: { epoch: number; seq: number };
@@ -74,6 +83,7 @@ export class DtlsListener {
   private readonly sockets: dgram.Socket[] = [];
   private readonly timer: NodeJS.Timeout;
   private handshaking = 0;
+  private readonly cookies = new CookieJar();
 
   private constructor(
     private readonly DtlsServer: typeof import('werift').DtlsServer,
@@ -141,13 +151,8 @@ export class DtlsListener {
 
   private datagram(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const key = `dtls|${rinfo.address}|${rinfo.port}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      // a new session starts only with a DTLS handshake record (content type 22)
-      if (msg[0] !== 22) return this.hooks.onDrop('dtls_no_session');
-      if (this.sessions.size >= this.limits.maxSessions || this.handshaking >= this.limits.maxHandshakes) return this.hooks.onDrop('dtls_too_many_sessions');
-      s = this.open(socket, key, rinfo);
-    }
+    const s = this.sessions.get(key) ?? this.start(socket, key, msg, rinfo);
+    if (!s) return;
     s.lastSeen = Date.now();
     try {
       s.transport.onData(msg, [rinfo.address, rinfo.port]);
@@ -157,6 +162,35 @@ export class DtlsListener {
     }
   }
 
+  /**
+   * A datagram from an address without a session: a ClientHello without a cookie gets a stateless
+   * HelloVerifyRequest; one with a valid cookie opens a werift session, which is first shown the
+   * client's cookie-less ClientHello (its own HelloVerifyRequest muted) and then takes our cookie.
+   */
+  private start(socket: dgram.Socket, key: string, msg: Buffer, rinfo: dgram.RemoteInfo): Session | undefined {
+    const ch = parseClientHello(msg);
+    if (!ch) return void this.hooks.onDrop('dtls_no_session');
+    if (ch.cookie.length === 0) {
+      socket.send(helloVerifyRequest(ch, this.cookies.make(rinfo.address, rinfo.port, ch.random)), rinfo.port, rinfo.address);
+      return undefined;
+    }
+    if (!this.cookies.verify(rinfo.address, rinfo.port, ch)) return void this.hooks.onDrop('dtls_bad_cookie');
+    if (this.sessions.size >= this.limits.maxSessions || this.handshaking >= this.limits.maxHandshakes) return void this.hooks.onDrop('dtls_too_many_sessions');
+    const s = this.open(socket, key, rinfo);
+    s.transport.muted = true;
+    try {
+      s.transport.onData(withoutCookie(msg, ch), [rinfo.address, rinfo.port]);
+    } catch {
+      this.hooks.onDrop('dtls_bad_record');
+      this.end(s);
+      return undefined;
+    } finally {
+      s.transport.muted = false;
+    }
+    s.server.dtls.cookie = Buffer.from(ch.cookie);
+    return s;
+  }
+
   private open(socket: dgram.Socket, key: string, rinfo: dgram.RemoteInfo): Session {
     const sent = { epoch: 0, seq: 0 };
     const src: Source = { key, transport: 'dtls', address: { family: rinfo.family === 'IPv6' ? 6 : 4, ip: rinfo.address, port: rinfo.port } };
@@ -164,10 +198,12 @@ export class DtlsListener {
       type: 'udp',
       address: socket.address(),
       closed: false,
+      /** Swallows werift's own HelloVerifyRequest (ours went out already). */
+      muted: false,
       onData: (_data: Buffer, _addr: unknown): void => undefined,
       send: async (data: Buffer): Promise<void> => {
         noteRecords(data, sent);
-        if (!transport.closed) socket.send(data, rinfo.port, rinfo.address);
+        if (!transport.closed && !transport.muted) socket.send(data, rinfo.port, rinfo.address);
       },
       close: async (): Promise<void> => {
         transport.closed = true;
@@ -201,7 +237,7 @@ export class DtlsListener {
     server.onError.subscribe(() => {
       this.hooks.onDrop('dtls_handshake_failed');
       // tell the client (e.g. one offering only DTLS 1.0 / CBC suites) instead of letting it retransmit
-      if (!session.connected && !transport.closed) socket.send(HANDSHAKE_FAILURE, rinfo.port, rinfo.address);
+      if (!session.connected && !transport.closed) socket.send(handshakeFailure(sent.epoch === 0 ? sent.seq + 1 : 1), rinfo.port, rinfo.address);
       this.end(session);
     });
     server.onClose.subscribe(() => this.end(session));
