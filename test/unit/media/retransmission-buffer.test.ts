@@ -49,4 +49,17 @@ describe('RetransmissionBuffer', () => {
     if (first === undefined || h0 === undefined) throw new Error('no answer');
     expect(rtpPayload(first, h0).readUInt16BE(0)).toBe(300);
   });
+
+  it('frees packets past maxAge as it goes, so it holds about maxAge of packets, not a full ring', () => {
+    const clock = new FakeClock();
+    const buf = new RetransmissionBuffer({ clock: clock.fn, capacity: 512, maxAgeMs: 1000 });
+    // 150 packets a second for 5 s: a full ring would hold 512
+    for (let i = 0; i < 750; i++) {
+      buf.store(i, Buffer.alloc(10));
+      clock.advance(1000 / 150);
+    }
+    expect(buf.held).toBeLessThanOrEqual(256);
+    expect(buf.held).toBeGreaterThanOrEqual(150);
+    expect(buf.lookup(749).ok).toBe(true);
+  });
 });
