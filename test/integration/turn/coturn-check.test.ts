@@ -29,7 +29,8 @@ describe('TURN conformance (check.sh with coturn clients)', () => {
     peer = await startPeer();
     const tls = selfSignedCert();
     const base = { listenIp: '127.0.0.1', port: 0, users, relayPortMin: 40000, relayPortMax: 47999 };
-    data = await startTurn({ ...base, tlsPort: 0, dtls: true, allowLoopbackPeers: true }, { secret: SECRET, tls });
+    // both data runs use user "test" at once and uclient leaves 777 s probe allocations: lift the per-user quota (32)
+    data = await startTurn({ ...base, tlsPort: 0, dtls: true, allowLoopbackPeers: true, maxAllocationsPerUser: 1000 }, { secret: SECRET, tls });
     secure = await startTurn({ ...base, relayPortMin: 48000, relayPortMax: 49999 }, { secret: SECRET });
   });
 
