@@ -6,8 +6,8 @@
  */
 import { ParleyError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { IceCandidate, IncomingTrack, MediaKind, MediaTransport, TransportState } from '../media/engine/transport.js';
-import { SubscriberBandwidth, SubscriberRtcpRouter, type Clock } from '../media/forwarding/index.js';
+import type { IceCandidate, IncomingTrack, MediaKind, MediaTransport, OutgoingTrack, TransportState } from '../media/engine/transport.js';
+import { SubscriberBandwidth, SubscriberRtcpRouter, type Clock, type StreamContinuation } from '../media/forwarding/index.js';
 import { DATA_CHANNEL_LABELS } from '../signaling/data-frame.js';
 import type { IceCandidateInit, SfuTarget, SubscribedTrack } from '../signaling/protocol.js';
 import type { PublishedTrack } from './published-track.js';
@@ -47,6 +47,8 @@ export class SfuPeer {
   readonly sid: string;
   readonly identity: string;
   readonly subscriptions = new Map<string, Subscription>();
+  /** Ended m-lines of the subscriber connection, to reuse (werift-transport.ts OutgoingTrack.stop says why). */
+  private readonly idle: Array<{ out: OutgoingTrack; mimeType: string; continuation?: StreamContinuation }> = [];
   readonly rtcp: SubscriberRtcpRouter;
   readonly bandwidth: SubscriberBandwidth;
   publisher: MediaTransport | undefined;
@@ -151,8 +153,17 @@ export class SfuPeer {
   subscribe(track: PublishedTrack): Subscription {
     const existing = this.subscriptions.get(track.sid);
     if (existing !== undefined) return existing;
-    const out = this.subscriber.addOutgoing(track.kind as MediaKind, { mimeType: track.mimeType });
-    const sub = new Subscription(track, out);
+    // an ended m-line of the same kind and codec is reused, continuing its stream
+    const idle = this.idle.findIndex((i) => i.out.kind === track.kind && i.mimeType === track.mimeType.toLowerCase());
+    let sub: Subscription;
+    if (idle >= 0) {
+      const [reused] = this.idle.splice(idle, 1);
+      if (reused === undefined) throw new Error('unreachable');
+      reused.out.resume();
+      sub = new Subscription(track, reused.out, reused.continuation);
+    } else {
+      sub = new Subscription(track, this.subscriber.addOutgoing(track.kind as MediaKind, { mimeType: track.mimeType }));
+    }
     this.subscriptions.set(track.sid, sub);
     this.negotiate();
     return sub;
@@ -164,7 +175,8 @@ export class SfuPeer {
     this.subscriptions.delete(trackSid);
     if (sub.downTrack !== undefined) this.rtcp.remove(sub.downTrack);
     this.host.onSubscriptionEnded(sub);
-    sub.close();
+    const continuation = sub.close();
+    this.idle.push({ out: sub.out, mimeType: sub.track.mimeType.toLowerCase(), ...(continuation !== undefined ? { continuation } : {}) });
     this.negotiate();
     return true;
   }

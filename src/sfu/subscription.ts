@@ -4,7 +4,7 @@
  * settings for the track (display size, manual quality, paused) that layer selection reads.
  */
 import type { OutgoingTrack } from '../media/engine/transport.js';
-import { DownTrack, NO_LAYER, type Clock, type LayerConstraints } from '../media/forwarding/index.js';
+import { DownTrack, NO_LAYER, type Clock, type LayerConstraints, type StreamContinuation } from '../media/forwarding/index.js';
 import type { VideoQuality } from '../signaling/protocol.js';
 import type { PublishedTrack } from './published-track.js';
 
@@ -22,6 +22,8 @@ export class Subscription {
   constructor(
     readonly track: PublishedTrack,
     readonly out: OutgoingTrack,
+    /** Set when `out` is a reused m-line: the stream its previous subscription left. */
+    private readonly continueFrom?: StreamContinuation,
   ) {}
 
   get mid(): string | undefined {
@@ -43,6 +45,7 @@ export class Subscription {
       clock,
       targetLayer: track.kind === 'video' ? this.initialLayer() : 0,
       ...(this.out.rtx !== undefined ? { rtx: this.out.rtx } : {}),
+      ...(this.continueFrom !== undefined ? { continueFrom: this.continueFrom } : {}),
       sinks: { sendRtp: (p) => this.out.sendRtp(p), requestKeyframe: onKeyframe },
     });
     this.downTrack = downTrack;
@@ -71,9 +74,12 @@ export class Subscription {
     return this.track.simulcast ? Math.min(1, this.track.topLayer) : 0;
   }
 
-  close(): void {
+  /** Stops forwarding and ends the m-line; returns where the stream stopped, for its reuse. */
+  close(): StreamContinuation | undefined {
+    const continuation = this.downTrack?.continuation() ?? this.continueFrom;
     if (this.downTrack !== undefined) this.track.fanout.remove(this.downTrack);
     this.downTrack = undefined;
     this.out.stop();
+    return continuation;
   }
 }

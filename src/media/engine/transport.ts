@@ -61,8 +61,14 @@ export interface OutgoingTrack {
   readonly codec: CodecInfo | undefined;
   /** Sends one RTP packet (canonical extension ids). Never modifies `packet` (kept for NACKs). */
   sendRtp(packet: Buffer): void;
-  /** Ends the m-line (rejected with port 0 at the next negotiation; werift reuses it later). */
+  /**
+   * Ends sending: the m-line becomes inactive at the next negotiation. It is never rejected (port
+   * 0): Chromium fails to apply an offer that recycles a rejected m-line into its BUNDLE group
+   * ("Failed to setup RTCP mux"), so ended m-lines are kept and reused with `resume`.
+   */
   stop(): void;
+  /** Sends again on an m-line `stop` ended (same kind and codec). */
+  resume(): void;
 }
 
 export interface DataMessage {

@@ -332,6 +332,10 @@ class WeriftOutgoingTrack implements OutgoingTrack {
   }
 
   stop(): void {
-    this.transceiver.stop();
+    this.transceiver.setDirection('inactive');
+  }
+
+  resume(): void {
+    this.transceiver.setDirection('sendonly');
   }
 }

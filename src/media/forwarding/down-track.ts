@@ -8,9 +8,19 @@
 import { applyRewrite, parseRtpHeader, rtpPayload, type RtpHeader } from '../rtp/header.js';
 import { isKeyframe, type VideoCodec } from '../rtp/keyframe.js';
 import { pictureIdFields, writePictureId, writeTl0PicIdx } from '../rtp/picture-id.js';
-import { PictureIdMunger } from './picture-id-munger.js';
+import { PictureIdMunger, type PictureIdContinuation } from './picture-id-munger.js';
+
+/**
+ * Where a down-track left its stream, so that another down-track sending on the same SSRC (a
+ * reused m-line) continues it instead of jumping backwards, which receivers take for stale packets.
+ */
+export interface StreamContinuation {
+  readonly sequenceNumber: number;
+  readonly timestamp: number;
+  readonly pictureId?: PictureIdContinuation;
+}
 import { buildSr, ntpFromUnixMs, type RtcpPacket } from '../rtp/rtcp.js';
-import { tsAdd } from '../rtp/sequence.js';
+import { seqAdd, tsAdd } from '../rtp/sequence.js';
 import type { Clock } from './clock.js';
 import { DropCounters } from './drops.js';
 import { Forwarder, type KeyframeRequest, type TrackKind } from './forwarder.js';
@@ -43,6 +53,8 @@ export interface DownTrackOptions {
   readonly rtx?: RetransmissionBufferOptions['rtx'];
   readonly bufferCapacity?: number;
   readonly keyframeRetryMs?: number;
+  /** Continue the stream another down-track sent on this SSRC. */
+  readonly continueFrom?: StreamContinuation;
   readonly sinks: DownTrackSinks;
 }
 
@@ -75,7 +87,7 @@ export class DownTrack {
     this.ssrc = opts.ssrc >>> 0;
     this.codec = opts.kind === 'video' ? (opts.codec ?? 'vp8') : undefined;
     this.payloadType = opts.payloadType;
-    this.pictureIds = this.codec === 'vp8' || this.codec === 'vp9' ? new PictureIdMunger() : undefined;
+    this.pictureIds = this.codec === 'vp8' || this.codec === 'vp9' ? new PictureIdMunger(opts.continueFrom?.pictureId) : undefined;
     this.sinks = opts.sinks;
     this.clock = opts.clock;
     this.clockRate = opts.clockRate;
@@ -86,6 +98,9 @@ export class DownTrack {
       clock: opts.clock,
       ...(opts.targetLayer !== undefined ? { targetLayer: opts.targetLayer } : {}),
       ...(opts.keyframeRetryMs !== undefined ? { keyframeRetryMs: opts.keyframeRetryMs } : {}),
+      ...(opts.continueFrom !== undefined
+        ? { initialSequenceNumber: opts.continueFrom.sequenceNumber, initialTimestamp: opts.continueFrom.timestamp }
+        : {}),
     });
     this.buffer = new RetransmissionBuffer({
       clock: opts.clock,
@@ -208,6 +223,20 @@ export class DownTrack {
       packetCount: this.packetsSent,
       octetCount: this.bytesSent,
     });
+  }
+
+  /** Where the next down-track on this SSRC should continue; undefined before the first packet. */
+  continuation(): StreamContinuation | undefined {
+    const munger = this.forwarder.munger;
+    if (!munger.hasStarted) return undefined;
+    const last = munger.last;
+    const elapsedTicks = Math.round(((this.clock() - last.at) * this.clockRate) / 1000);
+    const pictureId = this.pictureIds?.continuation();
+    return {
+      sequenceNumber: seqAdd(last.sequenceNumber, 1),
+      timestamp: tsAdd(last.timestamp, Math.max(1, elapsedTicks)),
+      ...(pictureId !== undefined ? { pictureId } : {}),
+    };
   }
 
   get stats(): DownTrackStats {

@@ -6,6 +6,11 @@
  */
 import type { PictureIdFields } from '../rtp/picture-id.js';
 
+export interface PictureIdContinuation {
+  readonly pictureId: number;
+  readonly tl0PicIdx: number;
+}
+
 export class PictureIdMunger {
   private started = false;
   private pictureOffset = 0;
@@ -14,6 +19,14 @@ export class PictureIdMunger {
   private lastOut = 0;
   private lastTl0Out = 0;
 
+  /** `next`: the numbers the first picture gets (a stream continued on a reused m-line). */
+  constructor(private readonly next?: PictureIdContinuation) {}
+
+  /** What a munger continuing this stream should start from. */
+  continuation(): PictureIdContinuation | undefined {
+    return this.started ? { pictureId: (this.lastOut + 1) & 0x7fff, tl0PicIdx: (this.lastTl0Out + 1) & 0xff } : this.next;
+  }
+
   /**
    * The PictureID and TL0PICIDX to write for one forwarded packet; `switched` is true on the
    * first packet of a new layer (or the first packet at all).
@@ -21,7 +34,10 @@ export class PictureIdMunger {
   map(fields: PictureIdFields, switched: boolean): { pictureId: number; tl0PicIdx: number } {
     const modulus = fields.pictureIdBits === 7 ? 0x80 : 0x8000;
     if (!this.started || switched) {
-      if (this.started) {
+      if (!this.started && this.next !== undefined) {
+        this.pictureOffset = this.next.pictureId - fields.pictureId;
+        this.tl0Offset = this.next.tl0PicIdx - fields.tl0PicIdx;
+      } else if (this.started) {
         // the first picture of the new layer follows the last picture sent
         this.pictureOffset = this.lastOut + 1 - fields.pictureId;
         this.tl0Offset = this.lastTl0Out + 1 - fields.tl0PicIdx;
