@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openDemo, sendChat, waitForChat, waitForFrames, useDemoSuite } from '../helpers/browser.js';
 
-const fx = useDemoSuite();
+// A P2P room: its chat travels over signaling, the channel under test. In SFU rooms chat goes over
+// the data channels; sfu-reconnect.test.ts covers a resume there.
+const fx = useDemoSuite({ 'rooms.defaultType': 'p2p' });
 
 describe('SDK keepalive', () => {
   it('detects a socket that went silent, resumes, and gets what was sent into it', async () => {
