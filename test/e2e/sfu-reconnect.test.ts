@@ -2,7 +2,8 @@
  * Reconnecting in an SFU room: a subscriber whose signaling socket drops resumes with its peer
  * connections intact (media keeps flowing, and a track published while it was away arrives once
  * the missed offer is replayed); a subscriber that reloads the page joins again and gets its media
- * back; an ICE restart of the publisher connection keeps the media.
+ * back; an ICE restart of the publisher connection keeps the media; a participant who leaves and
+ * joins again is received again.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -83,12 +84,9 @@ describe('SFU reconnect in Chromium', () => {
     await waitForTrackStat(sam, 'Pam', 'microphone', `s.packetsReceived > ${(mic?.packetsReceived ?? 0) + 20}`);
   }, 90_000);
 
-  // Known server bug (reported 2026-11-30): when a subscriber's first offer puts media m-lines
-  // before m=application, the server later recycles the stopped m-line at index 0 under a new mid;
-  // Chromium's answer then names that mid first in its BUNDLE group, making it the tag, and
-  // setLocalDescription fails with "Failed to setup RTCP mux". `it.fails` turns red once fixed:
-  // make it a plain `it` then.
-  it.fails('receives a participant who left and joined again (m-line recycled at index 0)', async () => {
+  // Chromium once refused the offer after such a leave and join ('Failed to setup RTCP mux': the
+  // stopped m-line at index 0 was recycled under a new mid and became the BUNDLE tag).
+  it('receives a participant who left and joined again (its ended m-lines reused)', async () => {
     const room = `recycle-${randomUUID().slice(0, 8)}`;
     const alice = await openDemoWith(fx.browser, fx.server.url, room, 'Alice');
     await alice.page.waitForFunction(() => (window.parley.room()?.localParticipant.trackPublications.size ?? 0) >= 2);
