@@ -56,6 +56,8 @@ export interface LoadtestProgress {
   publishersConnected: number;
   publishers: number;
   subscribersConnected: number;
+  /** Connected subscribers that received no media packet in the last second. */
+  subscribersStarved: number;
   subscribers: number;
   /** Media packets received by all subscribers in the last second. */
   packetsPerSecond: number;

@@ -140,6 +140,7 @@ export function formatProgress(p: LoadtestProgress): string {
   const server = p.serverCpu !== undefined ? ` | server cpu ${(p.serverCpu * 100).toFixed(0)}% rss ${mb(p.serverRssBytes ?? 0)} MB` : '';
   return (
     `[${p.elapsed.toFixed(0).padStart(3)}s ${p.phase.padEnd(10)}] pubs ${p.publishersConnected}/${p.publishers} subs ${p.subscribersConnected}/${p.subscribers}` +
+    (p.subscribersStarved > 0 ? ` (${p.subscribersStarved} getting nothing)` : '') +
     ` | ${p.packetsPerSecond} pkt/s loss ${pct(p.lossRatio)} ${mbps(p.bitratePerSubscriber)} Mbps/sub${server}`
   );
 }

@@ -53,10 +53,17 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
   let lastTotals = zeroCounters();
   let lastProc = sample();
   const totals = (): RtpCounters => subs.reduce((acc, s) => (s.peer ? addCounters(acc, s.peer.receiveStats.snapshot()) : acc), zeroCounters());
+  const lastPackets = new Array<number>(nSub).fill(0);
   const tick = setInterval(() => {
     const now = totals();
     const d = diffCounters(now, lastTotals);
     lastTotals = now;
+    let starved = 0;
+    for (const s of subs) {
+      const packets = s.peer?.receiveStats.snapshot().packets ?? 0;
+      if (s.peer?.connected && packets === lastPackets[s.index]) starved++;
+      lastPackets[s.index] = packets;
+    }
     const proc = sample();
     const connected = subs.filter((s) => s.peer?.connected).length;
     const p: LoadtestProgress = {
@@ -65,6 +72,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       publishersConnected: publishers.filter((x) => x.connectionState === 'connected').length,
       publishers: nPub,
       subscribersConnected: connected,
+      subscribersStarved: starved,
       subscribers: nSub,
       packetsPerSecond: d.packets,
       lossRatio: lossRatioOf(d),
@@ -102,7 +110,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestReport
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, nSub) }, worker));
-    await waitFor(() => subs.every((s) => s.error !== undefined || (s.peer?.connected && s.peer.firstPacketAt !== undefined)), connectTimeoutMs, signal);
+    // every subscriber receiving, failed, or refused by the server (subscription_failed)
+    await waitFor(() => subs.every((s) => s.error !== undefined || !!s.session?.problems?.length || (s.peer?.connected && s.peer.firstPacketAt !== undefined)), connectTimeoutMs, signal);
     const connectSeconds = (performance.now() - started) / 1000;
 
     phase = 'warmup';
