@@ -29,7 +29,7 @@ import type { IceServer } from './signaling/protocol.js';
 import { createTurnService, iceServersFor, type TurnService } from './turn/index.js';
 import { advertisedAddress } from './turn/service.js';
 import { startDialects, type RunningDialect } from './dialects/index.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import { SfuService } from './sfu/sfu-service.js';
 import { WorkerMediaPlane } from './sfu/worker-plane.js';
 import type { MediaPlane } from './sfu/media-plane.js';
@@ -148,6 +148,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     turn = createTurnService({
       config: config.turn,
       secret: turnSecret,
+      // clients that cannot reach the RTC ports directly relay to the SFU through TURN
+      internalPeers: { addresses: mediaAddresses(config), portMin: config.rtc.portMin, portMax: config.rtc.portMax },
       ...(config.server.tlsCert && config.server.tlsKey ? { tls: { cert: config.server.tlsCert, key: config.server.tlsKey } } : {}),
       logger,
       registry: metrics.registry,
@@ -259,6 +261,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     })());
 
   return { config, url, port, keys: keys.ring, devMode: keys.devMode, rooms, store, metrics, logger, turn, sfu, dialects, iceServers, close };
+}
+
+/** Addresses the SFU's ICE candidates can carry: this host's non-loopback interfaces and the announced public IPs. */
+function mediaAddresses(config: Config): string[] {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (!i.internal) out.add(i.address);
+  for (const ip of [config.turn.publicIp, config.turn.publicIp6]) if (ip !== undefined) out.add(ip);
+  return [...out];
 }
 
 /** A bind failure as a boot error that says which setting to change. */

@@ -36,6 +36,8 @@ export interface TurnServiceOptions {
   tls?: { cert: string; key: string };
   logger: Logger;
   registry: Registry;
+  /** The SFU's media endpoints, which clients may relay to (policy.ts internalPeers). */
+  internalPeers?: { readonly addresses: readonly string[]; readonly portMin: number; readonly portMax: number };
 }
 
 export interface TurnService {
@@ -88,6 +90,7 @@ class EmbeddedTurn implements TurnService {
       allowLoopbackPeers: c.allowLoopbackPeers,
       allowPeers: c.allowPeers,
       denyPeers: c.denyPeers,
+      internalPeers: this.opts.internalPeers,
       maxPermissionsPerAllocation: c.maxPermissionsPerAllocation,
       maxBitrate: c.maxBitrate,
       ipv6Relay: false,

@@ -345,7 +345,7 @@ export class TurnCore {
     }
     if (peers.length === 0) return void out.push({ kind: 'send', to: src, data: failure(this.ctx, req, 400, [], auth.key) });
     for (const p of peers) {
-      const code = this.peerRefusal(a, p);
+      const code = this.peerRefusal(a, p, false);
       if (code) return void out.push({ kind: 'send', to: src, data: failure(this.ctx, req, code, [], auth.key) });
     }
     const fresh = new Set(peers.map((p) => p.ip).filter((ip) => !a.permissions.has(ip)));
@@ -356,10 +356,10 @@ export class TurnCore {
     out.push({ kind: 'send', to: src, data: success(this.ctx, req, [], auth.key) });
   }
 
-  /** 443 on a family mismatch, 403 when the policy refuses the peer, else 0. */
-  private peerRefusal(a: Allocation, p: TransportAddress): number {
+  /** 443 on a family mismatch, 403 when the policy refuses the peer, else 0; `withPort` where the port is used. */
+  private peerRefusal(a: Allocation, p: TransportAddress, withPort: boolean): number {
     if (!a.hasFamily(p.family)) return 443;
-    const v = this.policy.check(p.ip);
+    const v = this.policy.check(p.ip, withPort ? p.port : undefined);
     if (v.ok) return 0;
     TurnStats.bump(this.stats.refusedPeers, v.reason);
     return 403;
@@ -376,7 +376,7 @@ export class TurnCore {
     const peerAttr = getAttr(req, Attr.XorPeerAddress);
     const peer = peerAttr ? decodeXorAddress(peerAttr, req.tid) : undefined;
     if (num === undefined || !peer || num < MIN_CHANNEL || num > MAX_CHANNEL || a.transport !== 'udp') return fail(400);
-    const code = this.peerRefusal(a, peer);
+    const code = this.peerRefusal(a, peer, true);
     if (code) return fail(code);
     const pk = addrKey(peer);
     const byNum = a.channels.get(num);
@@ -404,7 +404,7 @@ export class TurnCore {
     const peer = pa ? decodeXorAddress(pa, msg.tid) : undefined;
     if (!peer || !data) return void this.dropped('bad_send');
     if (!a.hasFamily(peer.family)) return void this.dropped('family_mismatch');
-    const v = this.policy.check(peer.ip);
+    const v = this.policy.check(peer.ip, peer.port);
     if (!v.ok) {
       TurnStats.bump(this.stats.refusedPeers, v.reason);
       return void this.dropped('peer_refused');
@@ -446,7 +446,7 @@ export class TurnCore {
     const pa = getAttr(req, Attr.XorPeerAddress);
     const peer = pa ? decodeXorAddress(pa, req.tid) : undefined;
     if (!peer || a.transport !== 'tcp') return fail(400);
-    const code = this.peerRefusal(a, peer);
+    const code = this.peerRefusal(a, peer, true);
     if (code) return fail(code);
     const pk = addrKey(peer);
     for (const c of a.tcp.values()) if (addrKey(c.peer) === pk) return fail(446);

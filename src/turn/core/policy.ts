@@ -54,6 +54,12 @@ export interface PeerPolicyOptions {
   allowLoopbackPeers: boolean;
   allowPeers: readonly string[];
   denyPeers: readonly string[];
+  /**
+   * This server's own media endpoints (the SFU's addresses and RTC port range): relayed to even
+   * when the deny list covers the address (a private address behind a 1:1 NAT), but only on those
+   * ports, so the relay cannot reach other services on the host.
+   */
+  internalPeers?: { readonly addresses: readonly string[]; readonly portMin: number; readonly portMax: number } | undefined;
 }
 
 export type PeerVerdict = { ok: true; canonical: string } | { ok: false; reason: RefusalReason };
@@ -72,6 +78,8 @@ export function embeddedIpv4(b: Buffer): Buffer | undefined {
 export class PeerPolicy {
   private readonly deny: Cidr[];
   private readonly allow: Cidr[];
+  private readonly internal: Set<string>;
+  private readonly internalPorts: readonly [number, number];
 
   constructor(opts: PeerPolicyOptions) {
     this.deny = DEFAULT_DENY.map(([c, r]) => parseCidr(c, r) as Cidr);
@@ -86,14 +94,30 @@ export class PeerPolicy {
       if (!p) throw new Error(`turn.allowPeers: "${c}" is not a CIDR`);
       this.allow.push(p);
     }
+    this.internal = new Set();
+    for (const ip of opts.internalPeers?.addresses ?? []) {
+      const raw = ipToBytes(ip);
+      if (raw) this.internal.add(bytesToIp(embeddedIpv4(raw) ?? raw));
+    }
+    this.internalPorts = [opts.internalPeers?.portMin ?? 1, opts.internalPeers?.portMax ?? 0];
   }
 
-  check(ip: string): PeerVerdict {
+  /**
+   * `port` is given where the peer's port matters (ChannelBind, Send, Connect) and absent for
+   * CreatePermission, which is per address: an internal address is then allowed, and its port is
+   * checked on every path that sends.
+   */
+  check(ip: string, port?: number): PeerVerdict {
     const raw = ipToBytes(ip);
     if (!raw) return { ok: false, reason: 'invalid' };
     const v4 = embeddedIpv4(raw);
     const forms = v4 ? [v4, raw] : [raw];
     const canonical = bytesToIp(forms[0] as Buffer);
+    if (this.internal.has(canonical)) {
+      const [min, max] = this.internalPorts;
+      if (port === undefined || (port >= min && port <= max)) return { ok: true, canonical };
+      // other ports of this host fall through to the lists below (loopback/private: refused)
+    }
     for (const f of forms) for (const c of this.allow) if (matches(c, f)) return { ok: true, canonical };
     for (const f of forms) for (const c of this.deny) if (matches(c, f)) return { ok: false, reason: c.reason };
     return { ok: true, canonical };

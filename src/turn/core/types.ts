@@ -60,6 +60,8 @@ export interface CoreOptions {
   allowLoopbackPeers: boolean;
   allowPeers: readonly string[];
   denyPeers: readonly string[];
+  /** The SFU's own media endpoints, relayed to despite the deny list (policy.ts). */
+  internalPeers?: { readonly addresses: readonly string[]; readonly portMin: number; readonly portMax: number } | undefined;
   maxPermissionsPerAllocation: number;
   /** bits/s per allocation, 0 = unlimited. */
   maxBitrate: number;

@@ -48,4 +48,20 @@ describe('PeerPolicy', () => {
     }
     expect(bytesToIp(ipToBytes('::ffff:1.2.3.4') as Buffer)).toBe('::ffff:102:304');
   });
+
+  it("lets clients relay to the SFU's own addresses on the RTC ports only", () => {
+    const p = new PeerPolicy({
+      allowLoopbackPeers: false,
+      allowPeers: [],
+      denyPeers: [],
+      internalPeers: { addresses: ['10.1.2.3', '::ffff:192.168.7.7'], portMin: 50000, portMax: 60000 },
+    });
+    expect(p.check('10.1.2.3')).toEqual({ ok: true, canonical: '10.1.2.3' }); // CreatePermission: per address
+    expect(p.check('10.1.2.3', 50000)).toMatchObject({ ok: true });
+    expect(p.check('10.1.2.3', 60000)).toMatchObject({ ok: true });
+    expect(p.check('10.1.2.3', 6379)).toEqual({ ok: false, reason: 'private' }); // another service on the host
+    expect(p.check('::ffff:10.1.2.3', 50001)).toMatchObject({ ok: true }); // wrapped forms too
+    expect(p.check('192.168.7.7', 55555)).toMatchObject({ ok: true });
+    expect(p.check('10.1.2.4', 50000)).toEqual({ ok: false, reason: 'private' }); // a neighbour is not us
+  });
 });
