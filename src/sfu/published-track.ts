@@ -84,6 +84,20 @@ export class PublishedTrack {
     return this.incoming.map((t) => t.ssrc).filter((ssrc) => ssrc !== 0);
   }
 
+  /**
+   * The layer to forward for a manual choice: the one asked for when the publisher sends it,
+   * else the nearest one it does send below it, else above (a browser short of uplink bandwidth
+   * drops its upper layers; waiting for one it does not send would leave the video black).
+   */
+  layerForManualQuality(quality: 'low' | 'medium' | 'high'): number {
+    const wanted = this.layerForQuality(quality);
+    const layers = this.layers();
+    if (layers[wanted]?.active !== false) return wanted;
+    for (let i = wanted - 1; i >= 0; i--) if (layers[i]?.active === true) return i;
+    for (let i = wanted + 1; i < layers.length; i++) if (layers[i]?.active === true) return i;
+    return wanted;
+  }
+
   /** Layer index for a manual quality choice. */
   layerForQuality(quality: 'low' | 'medium' | 'high'): number {
     const top = this.topLayer;

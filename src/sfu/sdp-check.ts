@@ -5,6 +5,26 @@
  */
 import { ParleyError } from '../core/errors.js';
 
+/**
+ * Parley's answer to a publisher receives only, so its `a=ssrc`/`a=ssrc-group` lines (werift
+ * writes its RTCP sender SSRCs there, without msid) say nothing a client needs, and libwebrtc
+ * builds without unified-plan leniency refuse them ("more than one track specified with a=ssrc
+ * lines"). They are removed from receive-only sections.
+ */
+export function withoutRecvonlySsrcs(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const sections = sdp.split(/\r?\nm=/);
+  return sections
+    .map((section, i) => {
+      if (i === 0 || !/\r?\na=recvonly/.test(section)) return section;
+      return section
+        .split(/\r?\n/)
+        .filter((l) => !l.startsWith('a=ssrc:') && !l.startsWith('a=ssrc-group:'))
+        .join(eol);
+    })
+    .join(`${eol}m=`);
+}
+
 export function checkDescription(sdp: string, kind: 'publisher offer' | 'subscriber answer', mids: readonly string[] = []): void {
   const lines = sdp.split(/\r?\n/);
   const problems: string[] = [];

@@ -12,7 +12,7 @@ import { DATA_CHANNEL_LABELS } from '../signaling/data-frame.js';
 import type { IceCandidateInit, SfuTarget, SubscribedTrack } from '../signaling/protocol.js';
 import type { PublishedTrack } from './published-track.js';
 import { Subscription } from './subscription.js';
-import { checkDescription } from './sdp-check.js';
+import { checkDescription, withoutRecvonlySsrcs } from './sdp-check.js';
 import type { MediaParticipant } from './types.js';
 
 export interface SfuPeerHost {
@@ -116,7 +116,7 @@ export class SfuPeer {
         throw new ParleyError('SDP_INVALID', `the publisher offer could not be applied: ${errorText(err)}`);
       }
       await this.flushEarly('publisher', transport);
-      const answer = (await transport.createAnswer()).sdp;
+      const answer = withoutRecvonlySsrcs((await transport.createAnswer()).sdp);
       // after the response that carries the answer has been written
       setImmediate(() => this.openGate('publisher'));
       return answer;

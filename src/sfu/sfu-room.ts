@@ -265,7 +265,7 @@ export class SfuRoom implements SfuPeerHost {
       if (sub.track.kind === 'audio') demands.push({ id: sub.track.sid, kind: 'audio', bitrate: AUDIO_BITRATE });
       else if (s.paused || s.width === 0 || s.height === 0) dt.setTargetLayer(NO_LAYER);
       // a manual choice is what the user asked for: the estimate does not second-guess it
-      else if (s.quality !== 'auto') dt.setTargetLayer(sub.track.layerForQuality(s.quality));
+      else if (s.quality !== 'auto') dt.setTargetLayer(sub.track.layerForManualQuality(s.quality));
       else autoVideo.push(sub);
     }
     for (const sub of autoVideo) {

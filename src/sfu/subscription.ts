@@ -70,7 +70,7 @@ export class Subscription {
   /** Start low on a simulcast track: the allocator raises the layer once bandwidth is known. */
   private initialLayer(): number {
     if (this.settings.paused) return NO_LAYER;
-    if (this.settings.quality !== 'auto') return this.track.layerForQuality(this.settings.quality);
+    if (this.settings.quality !== 'auto') return this.track.layerForManualQuality(this.settings.quality);
     return this.track.simulcast ? Math.min(1, this.track.topLayer) : 0;
   }
 
