@@ -27,10 +27,19 @@ import { Forwarder, type KeyframeRequest, type TrackKind } from './forwarder.js'
 import type { LayerConstraints, LayerInfo } from './layer-selection.js';
 import { RetransmissionBuffer, type RetransmissionBufferOptions } from './retransmission-buffer.js';
 
+/** What a down-track changed in a packet it sent, kept to rebuild the packet for a NACK. */
+interface SentRewrite {
+  readonly sequenceNumber: number;
+  readonly timestamp: number;
+  readonly ssrc: number;
+  readonly payloadType?: number;
+  readonly picture?: { readonly pictureId: number; readonly tl0PicIdx: number };
+}
+
 export interface DownTrackSinks {
   /**
-   * Sends one RTP packet to the subscriber. The callee must not modify it: the same Buffer is kept
-   * for NACK answers (a transport that rewrites packets in place copies first).
+   * Sends one RTP packet to the subscriber: this subscriber's own copy (NACK answers are rebuilt
+   * from the publisher's packet, so the callee may keep or reuse it).
    */
   sendRtp(packet: Buffer): void;
   /** Asks the publisher track for a keyframe of a layer (the fan-out throttles it). */
@@ -72,7 +81,7 @@ export class DownTrack {
   readonly drops = new DropCounters();
   private readonly codec: VideoCodec | undefined;
   private readonly payloadType: number | undefined;
-  private readonly buffer: RetransmissionBuffer;
+  private readonly buffer: RetransmissionBuffer<SentRewrite>;
   /** VP8/VP9: PictureID and TL0PICIDX kept continuous across layer switches. */
   private readonly pictureIds: PictureIdMunger | undefined;
   private readonly sinks: DownTrackSinks;
@@ -102,8 +111,9 @@ export class DownTrack {
         ? { initialSequenceNumber: opts.continueFrom.sequenceNumber, initialTimestamp: opts.continueFrom.timestamp }
         : {}),
     });
-    this.buffer = new RetransmissionBuffer({
+    this.buffer = new RetransmissionBuffer<SentRewrite>({
       clock: opts.clock,
+      materialize: (packet, rewrite) => this.rewritten(packet, parseRtpHeader(packet), rewrite),
       ...(opts.bufferCapacity !== undefined ? { capacity: opts.bufferCapacity } : {}),
       ...(opts.rtx !== undefined ? { rtx: opts.rtx } : {}),
     });
@@ -156,26 +166,37 @@ export class DownTrack {
       this.drops.count(decision.reason);
       return;
     }
-    const copy = Buffer.from(packet);
-    applyRewrite(copy, {
+    let picture: { pictureId: number; tl0PicIdx: number } | undefined;
+    if (this.pictureIds !== undefined && this.codec !== undefined) {
+      const fields = pictureIdFields(this.codec, rtpPayload(packet, header));
+      if (fields.pictureIdOffset >= 0 || fields.tl0Offset >= 0) picture = this.pictureIds.map(fields, decision.switchedToLayer !== undefined);
+    }
+    const rewrite: SentRewrite = {
       sequenceNumber: decision.sequenceNumber,
       timestamp: decision.timestamp,
       ssrc: decision.ssrc,
       ...(this.payloadType !== undefined ? { payloadType: this.payloadType } : {}),
-    });
-    if (this.pictureIds !== undefined && this.codec !== undefined) {
-      const payload = rtpPayload(copy, header);
-      const fields = pictureIdFields(this.codec, payload);
-      if (fields.pictureIdOffset >= 0 || fields.tl0Offset >= 0) {
-        const mapped = this.pictureIds.map(fields, decision.switchedToLayer !== undefined);
-        writePictureId(payload, fields, mapped.pictureId);
-        writeTl0PicIdx(payload, fields, mapped.tl0PicIdx);
-      }
-    }
-    this.buffer.store(decision.sequenceNumber, copy);
+      ...(picture !== undefined ? { picture } : {}),
+    };
+    const copy = this.rewritten(packet, header, rewrite);
+    // the publisher's packet is kept, shared and unmodified: a NACK rebuilds this copy from it
+    this.buffer.store(decision.sequenceNumber, packet, rewrite);
     this.packetsSent++;
     this.bytesSent += copy.length;
     this.sinks.sendRtp(copy);
+  }
+
+  /** This subscriber's copy of a publisher packet: header rewritten, PictureID continued. */
+  private rewritten(packet: Buffer, header: RtpHeader | undefined, rewrite: SentRewrite): Buffer {
+    const copy = Buffer.from(packet);
+    applyRewrite(copy, rewrite);
+    if (rewrite.picture !== undefined && header !== undefined && this.codec !== undefined) {
+      const payload = rtpPayload(copy, header);
+      const fields = pictureIdFields(this.codec, payload);
+      writePictureId(payload, fields, rewrite.picture.pictureId);
+      writeTl0PicIdx(payload, fields, rewrite.picture.tl0PicIdx);
+    }
+    return copy;
   }
 
   /** RTCP from the subscriber addressed to this track's SSRC. */

@@ -2,13 +2,19 @@
  * Per down-track history of sent (munged) packets, answering the subscriber's NACKs (RFC 4585
  * §6.2.1) by munged sequence number, bounded in count and age. With RTX negotiated (RFC 4588) the
  * answer is wrapped with the OSN under the RTX SSRC and its own sequence space.
+ *
+ * With `materialize`, a slot keeps the publisher's packet (shared by every subscriber of the
+ * track, never modified) and this subscriber's rewrite, and the rewritten packet is rebuilt only
+ * when a NACK asks for it: a subscriber then holds a few numbers per packet instead of a copy.
  */
 import { wrapRtx } from '../rtp/rtx.js';
 import { seqAdd } from '../rtp/sequence.js';
 import type { Clock } from './clock.js';
 
-export interface RetransmissionBufferOptions {
+export interface RetransmissionBufferOptions<R = undefined> {
   readonly clock: Clock;
+  /** Builds the packet to resend from the stored packet and rewrite (absent: stored as sent). */
+  readonly materialize?: (packet: Buffer, rewrite: R) => Buffer;
   /** Slots in the ring; rounded up to a power of two (default 512, about 3 s of 1.5 Mbps video). */
   readonly capacity?: number;
   /** Packets older than this are not resent (default 1000 ms). */
@@ -21,9 +27,10 @@ export interface RetransmissionBufferOptions {
 
 export type NackMiss = 'missing' | 'expired' | 'resent-recently';
 
-interface Slot {
+interface Slot<R> {
   seq: number;
   packet: Buffer;
+  rewrite: R;
   storedAt: number;
   resentAt: number;
 }
@@ -34,21 +41,23 @@ export interface NackAnswer {
   readonly misses: Readonly<Record<NackMiss, number>>;
 }
 
-export class RetransmissionBuffer {
+export class RetransmissionBuffer<R = undefined> {
   private readonly clock: Clock;
+  private readonly materialize: ((packet: Buffer, rewrite: R) => Buffer) | undefined;
   private readonly mask: number;
-  private readonly slots: Array<Slot | undefined>;
+  private readonly slots: Array<Slot<R> | undefined>;
   private readonly maxAgeMs: number;
   private readonly minResendIntervalMs: number;
   private readonly rtx: RetransmissionBufferOptions['rtx'];
   private rtxSeq: number;
 
-  constructor(opts: RetransmissionBufferOptions) {
+  constructor(opts: RetransmissionBufferOptions<R>) {
     this.clock = opts.clock;
+    this.materialize = opts.materialize;
     let size = 1;
     while (size < (opts.capacity ?? 512)) size <<= 1;
     this.mask = size - 1;
-    this.slots = new Array<Slot | undefined>(size).fill(undefined);
+    this.slots = new Array<Slot<R> | undefined>(size).fill(undefined);
     this.maxAgeMs = opts.maxAgeMs ?? 1000;
     this.minResendIntervalMs = opts.minResendIntervalMs ?? 50;
     this.rtx = opts.rtx;
@@ -61,10 +70,10 @@ export class RetransmissionBuffer {
    * about maxAge of packets (what can still be asked for), not a full ring: at 1.5 Mbps that is
    * ~190 KB per video subscription instead of ~600 KB.
    */
-  store(sequenceNumber: number, packet: Buffer): void {
+  store(sequenceNumber: number, packet: Buffer, ...rewrite: R extends undefined ? [] : [R]): void {
     const seq = sequenceNumber & 0xffff;
     const now = this.clock();
-    this.slots[seq & this.mask] = { seq, packet, storedAt: now, resentAt: Number.NEGATIVE_INFINITY };
+    this.slots[seq & this.mask] = { seq, packet, rewrite: rewrite[0] as R, storedAt: now, resentAt: Number.NEGATIVE_INFINITY };
     const ahead = (seq + (this.mask + 1) / 2) & this.mask;
     const old = this.slots[ahead];
     if (old !== undefined && now - old.storedAt > this.maxAgeMs) this.slots[ahead] = undefined;
@@ -77,7 +86,8 @@ export class RetransmissionBuffer {
     return n;
   }
 
-  lookup(sequenceNumber: number): { ok: true; packet: Buffer } | { ok: false; reason: NackMiss } {
+  /** The packet to resend (a fresh Buffer when materialized, else the stored one). */
+  lookup(sequenceNumber: number): { ok: true; packet: Buffer; fresh: boolean } | { ok: false; reason: NackMiss } {
     const seq = sequenceNumber & 0xffff;
     const slot = this.slots[seq & this.mask];
     if (slot === undefined || slot.seq !== seq) return { ok: false, reason: 'missing' };
@@ -85,7 +95,8 @@ export class RetransmissionBuffer {
     if (now - slot.storedAt > this.maxAgeMs) return { ok: false, reason: 'expired' };
     if (now - slot.resentAt < this.minResendIntervalMs) return { ok: false, reason: 'resent-recently' };
     slot.resentAt = now;
-    return { ok: true, packet: slot.packet };
+    if (this.materialize !== undefined) return { ok: true, packet: this.materialize(slot.packet, slot.rewrite), fresh: true };
+    return { ok: true, packet: slot.packet, fresh: false };
   }
 
   /** Answers the sequence numbers of one NACK. Each answer is a new Buffer the caller may send. */
@@ -99,7 +110,7 @@ export class RetransmissionBuffer {
         continue;
       }
       if (this.rtx === undefined) {
-        packets.push(Buffer.from(found.packet));
+        packets.push(found.fresh ? found.packet : Buffer.from(found.packet));
         continue;
       }
       const wrapped = wrapRtx(found.packet, {
