@@ -272,8 +272,7 @@ export class SfuRoom implements SfuPeerHost {
       const layers = sub.track.layers();
       // while the publisher's layers are unmeasured, keep what is being forwarded
       if (layers.every((l) => !l.active)) continue;
-      const { bandwidth: _b, currentLayer: _c, ...constraints } = sub.constraints(undefined);
-      demands.push({ id: sub.track.sid, kind: 'video', layers, constraints });
+      demands.push({ id: sub.track.sid, kind: 'video', layers, constraints: sub.constraints() });
     }
     const allocation = allocate(budget, demands, { pauseWhenInsufficient: false });
     for (const sub of autoVideo) {

@@ -55,15 +55,13 @@ export class Subscription {
     return downTrack;
   }
 
-  /** Constraints for layer selection, from the settings; `bandwidth` is the subscriber's share. */
-  constraints(bandwidth: number | undefined): LayerConstraints {
+  /** What the subscriber's settings say to layer selection (the allocator adds the bandwidth). */
+  constraints(): Omit<LayerConstraints, 'bandwidth' | 'currentLayer'> {
     const s = this.settings;
     return {
       ...(s.width !== undefined ? { displayWidth: s.width } : {}),
       ...(s.height !== undefined ? { displayHeight: s.height } : {}),
       ...(s.quality !== 'auto' ? { manualMaxLayer: this.track.layerForQuality(s.quality) } : {}),
-      ...(bandwidth !== undefined ? { bandwidth } : {}),
-      ...(this.downTrack !== undefined ? { currentLayer: this.downTrack.forwarder.currentLayer } : {}),
     };
   }
 

@@ -92,8 +92,7 @@ export interface MediaTransport {
   /** Negotiation, driven by signaling. Parley answers publishers and offers to subscribers. */
   setRemoteDescription(description: SessionDescription): Promise<void>;
   createAnswer(): Promise<SessionDescription>;
-  /** `iceRestart`: new ICE credentials, so a failed connection can find a new path. */
-  createOffer(opts?: { readonly iceRestart?: boolean }): Promise<SessionDescription>;
+  createOffer(): Promise<SessionDescription>;
   addIceCandidate(candidate: IceCandidate): Promise<void>;
 
   /** Publisher side when Parley offers: one receive-only m-line (simulcast layers arrive by rid). */

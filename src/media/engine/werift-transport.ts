@@ -111,8 +111,8 @@ export class WeriftTransport implements MediaTransport {
     return { type: 'answer', sdp: this.pc.localDescription?.sdp ?? answer.sdp };
   }
 
-  async createOffer(opts: { readonly iceRestart?: boolean } = {}): Promise<SessionDescription> {
-    const offer = await this.pc.createOffer(opts.iceRestart === true ? { iceRestart: true } : {});
+  async createOffer(): Promise<SessionDescription> {
+    const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     return { type: 'offer', sdp: this.pc.localDescription?.sdp ?? offer.sdp };
   }
