@@ -31,7 +31,7 @@ const AUDIO_BITRATE = 48_000;
 const TICK_MS = 250;
 /** REMB announced to video publishers: room for three simulcast layers and a screen share. */
 const PUBLISHER_MAX_BITRATE = 4_000_000;
-/** A publisher's own RTCP sender SSRC for the PLIs and REMBs Parley sends it. */
+/** Sender SSRC of the PLIs and REMBs Parley sends to publishers (it sends no media on those connections). */
 const SFU_RTCP_SSRC = 1;
 
 export class SfuRoom implements SfuPeerHost {
