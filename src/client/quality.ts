@@ -2,19 +2,11 @@
  * Connection-quality estimate of one peer connection, from two getStats() samples. The reduction
  * of an RTCStatsReport to a sample and the estimate are pure; the polling lives in the room.
  */
-import { inboundTrackStats, type InboundTrackStats } from './track-stats.js';
+import { inboundTrackStats, num, videoCounters, type InboundTrackStats, type VideoReceiveStats } from './track-stats.js';
+
+export type { VideoReceiveStats };
 
 export type ConnectionQuality = 'excellent' | 'good' | 'poor' | 'lost' | 'unknown';
-
-export interface VideoReceiveStats {
-  framesDecoded: number;
-  framesReceived: number;
-  framesDropped: number;
-  frameWidth: number;
-  frameHeight: number;
-  framesPerSecond: number;
-  bytesReceived: number;
-}
 
 /** What one sample of one peer connection's stats says, summed over its inbound streams. */
 export interface PeerStatsSample {
@@ -36,10 +28,6 @@ export interface PeerStatsSample {
 export type InboundFilter = (entry: { mid: string | undefined; trackIdentifier: string }) => boolean;
 
 type StatsEntry = Record<string, unknown> & { type: string };
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
 
 export function summarizeStats(report: RTCStatsReport, now = Date.now(), include?: InboundFilter): PeerStatsSample {
   const sample: PeerStatsSample = {
@@ -66,15 +54,7 @@ export function summarizeStats(report: RTCStatsReport, now = Date.now(), include
       const jitter = num(s['jitter']);
       if (jitter !== undefined) sample.jitterMs = Math.max(sample.jitterMs ?? 0, jitter * 1000);
       if (s['kind'] === 'video') {
-        const video: VideoReceiveStats = {
-          framesDecoded: num(s['framesDecoded']) ?? 0,
-          framesReceived: num(s['framesReceived']) ?? 0,
-          framesDropped: num(s['framesDropped']) ?? 0,
-          frameWidth: num(s['frameWidth']) ?? 0,
-          frameHeight: num(s['frameHeight']) ?? 0,
-          framesPerSecond: num(s['framesPerSecond']) ?? 0,
-          bytesReceived: num(s['bytesReceived']) ?? 0,
-        };
+        const video: VideoReceiveStats = videoCounters(s);
         if (!sample.video || video.framesDecoded > sample.video.framesDecoded) sample.video = video;
       } else if (s['kind'] === 'audio') {
         const level = num(s['audioLevel']);

@@ -3,7 +3,7 @@
  * (resolution, layer, bitrate, loss) and what tests read (frames decoded, audio samples). The
  * reduction of a report and the per-interval rates are pure; the poller supplies the reports.
  */
-export interface InboundTrackStats {
+export interface InboundTrackStats extends VideoReceiveStats {
   /** MediaStreamTrack.id of the receiving track. */
   trackIdentifier: string;
   mid: string | undefined;
@@ -11,14 +11,7 @@ export interface InboundTrackStats {
   timestamp: number;
   packetsReceived: number;
   packetsLost: number;
-  bytesReceived: number;
   jitterMs: number | undefined;
-  framesDecoded: number;
-  framesReceived: number;
-  framesDropped: number;
-  frameWidth: number;
-  frameHeight: number;
-  framesPerSecond: number;
   totalSamplesReceived: number;
   audioLevel: number | undefined;
   /** Received bits per second over the last interval (0 for the first sample). */
@@ -29,7 +22,31 @@ export interface InboundTrackStats {
 
 type StatsEntry = Record<string, unknown> & { type: string };
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** A finite number from a stats entry, or undefined. */
+export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+export interface VideoReceiveStats {
+  framesDecoded: number;
+  framesReceived: number;
+  framesDropped: number;
+  frameWidth: number;
+  frameHeight: number;
+  framesPerSecond: number;
+  bytesReceived: number;
+}
+
+/** The video receive counters of one inbound-rtp entry (0 where the browser reports none). */
+export function videoCounters(s: Record<string, unknown>): VideoReceiveStats {
+  return {
+    framesDecoded: num(s['framesDecoded']) ?? 0,
+    framesReceived: num(s['framesReceived']) ?? 0,
+    framesDropped: num(s['framesDropped']) ?? 0,
+    frameWidth: num(s['frameWidth']) ?? 0,
+    frameHeight: num(s['frameHeight']) ?? 0,
+    framesPerSecond: num(s['framesPerSecond']) ?? 0,
+    bytesReceived: num(s['bytesReceived']) ?? 0,
+  };
+}
 
 /** One entry per inbound-rtp stream of the report (`now` stamps them). */
 export function inboundTrackStats(report: RTCStatsReport, now = Date.now()): InboundTrackStats[] {
@@ -45,14 +62,8 @@ export function inboundTrackStats(report: RTCStatsReport, now = Date.now()): Inb
       timestamp: now,
       packetsReceived: num(s['packetsReceived']) ?? 0,
       packetsLost: Math.max(0, num(s['packetsLost']) ?? 0),
-      bytesReceived: num(s['bytesReceived']) ?? 0,
       jitterMs: jitter === undefined ? undefined : jitter * 1000,
-      framesDecoded: num(s['framesDecoded']) ?? 0,
-      framesReceived: num(s['framesReceived']) ?? 0,
-      framesDropped: num(s['framesDropped']) ?? 0,
-      frameWidth: num(s['frameWidth']) ?? 0,
-      frameHeight: num(s['frameHeight']) ?? 0,
-      framesPerSecond: num(s['framesPerSecond']) ?? 0,
+      ...videoCounters(s),
       totalSamplesReceived: num(s['totalSamplesReceived']) ?? 0,
       audioLevel: num(s['audioLevel']),
       bitrate: 0,
