@@ -4,6 +4,7 @@
  * register theirs on the same registry from their own module.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SfuStats } from '../sfu/media-plane.js';
 
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'parley_' });
@@ -52,16 +53,7 @@ export function createMetrics(registry = new Registry()) {
   };
 }
 
-/** What the metrics read from the SFU (sfu/sfu-service.ts SfuStats). */
-export interface SfuSnapshot {
-  peers: number;
-  publishedTracks: number;
-  subscriptions: number;
-  packetsIn: number;
-  packetsOut: number;
-  load: number;
-  workers: unknown[];
-  counters: { dataRelayed: number; dataDropped: number; subscriptionsRefused: number };
-}
+/** What the metrics read from the SFU. */
+export type SfuSnapshot = Pick<SfuStats, 'peers' | 'publishedTracks' | 'subscriptions' | 'packetsIn' | 'packetsOut' | 'load' | 'workers' | 'counters'>;
 
 export type Metrics = ReturnType<typeof createMetrics>;

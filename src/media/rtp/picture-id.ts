@@ -47,13 +47,7 @@ export function pictureIdFields(codec: VideoCodec, payload: Buffer): PictureIdFi
       if (payload.length <= pos) return NONE;
       tl0Offset = pos;
     }
-    return {
-      pictureIdOffset: pid === undefined ? -1 : 2,
-      pictureIdBits: pid?.bits ?? 0,
-      pictureId: pid?.value ?? 0,
-      tl0Offset,
-      tl0PicIdx: tl0Offset >= 0 ? (payload[tl0Offset] as number) : 0,
-    };
+    return found(payload, pid === undefined ? -1 : 2, pid, tl0Offset);
   }
   if (codec === 'vp9') {
     const i = (b0 & 0x80) !== 0;
@@ -72,15 +66,19 @@ export function pictureIdFields(codec: VideoCodec, payload: Buffer): PictureIdFi
       if (payload.length <= pos + 1) return NONE;
       tl0Offset = pos + 1;
     }
-    return {
-      pictureIdOffset: pid === undefined ? -1 : 1,
-      pictureIdBits: pid?.bits ?? 0,
-      pictureId: pid?.value ?? 0,
-      tl0Offset,
-      tl0PicIdx: tl0Offset >= 0 ? (payload[tl0Offset] as number) : 0,
-    };
+    return found(payload, pid === undefined ? -1 : 1, pid, tl0Offset);
   }
   return NONE;
+}
+
+function found(payload: Buffer, pictureIdOffset: number, pid: { bits: 7 | 15; value: number } | undefined, tl0Offset: number): PictureIdFields {
+  return {
+    pictureIdOffset,
+    pictureIdBits: pid?.bits ?? 0,
+    pictureId: pid?.value ?? 0,
+    tl0Offset,
+    tl0PicIdx: tl0Offset >= 0 ? (payload[tl0Offset] as number) : 0,
+  };
 }
 
 /** Writes a PictureID of the same width as the field (mod 2^bits). */
