@@ -4,6 +4,7 @@
  * ICE, with synthetic VP8-like RTP.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { vp8Packet } from '../../unit/media/helpers.js';
 import {
   GenericNack,
   RTCPeerConnection,
@@ -13,19 +14,11 @@ import {
 } from 'werift';
 import { WeriftTransport, parleyCodecs, parleyHeaderExtensions, type IncomingTrack } from '../../../src/media/engine/index.js';
 import { DownTrack, SubscriberRtcpRouter, TrackFanout, monotonicClock } from '../../../src/media/forwarding/index.js';
-import { buildPli, buildRtpPacket, parseRtpHeader, rtpPayload } from '../../../src/media/rtp/index.js';
+import { buildPli, parseRtpHeader, rtpPayload } from '../../../src/media/rtp/index.js';
 import { localAnswer, localOffer, nextEvent, trickle, waitFor } from './werift-helpers.js';
 
-function vp8Frame(seq: number, ts: number, keyframe: boolean): Buffer {
-  return buildRtpPacket({
-    payloadType: 96,
-    sequenceNumber: seq,
-    timestamp: ts,
-    ssrc: 0x1234,
-    marker: true,
-    payload: Buffer.concat([Buffer.from([0x10, keyframe ? 0x00 : 0x01]), Buffer.alloc(200, 0x42)]),
-  });
-}
+/** Synthetic VP8 (descriptor + frame header + filler) as the publisher sends it. */
+const vp8Frame = (seq: number, ts: number, keyframe: boolean): Buffer => vp8Packet({ ssrc: 0x1234, seq, ts, keyframe, size: 200 });
 
 describe('werift loopback through the forwarding core', () => {
   const closers: Array<() => Promise<void>> = [];

@@ -6,9 +6,9 @@
  * real codecs and simulcast.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vp8Packet } from '../../unit/media/helpers.js';
 import { RTCPeerConnection, type RTCDataChannel, type RtpPacket } from 'werift';
 import { parleyCodecs, parleyHeaderExtensions } from '../../../src/media/engine/index.js';
-import { buildRtpPacket } from '../../../src/media/rtp/index.js';
 import { DATA_CHANNEL_LABELS, decodeRelayedFrame, encodeDataFrame, payloadText } from '../../../src/signaling/data-frame.js';
 import { SfuService } from '../../../src/sfu/sfu-service.js';
 import { startTestServer, TestClient, type Frame, type TestServer } from '../../helpers/server.js';
@@ -16,16 +16,8 @@ import { waitFor } from '../media/werift-helpers.js';
 
 const grants = { room: 'sfu', roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true };
 
-function vp8(seq: number, ts: number, keyframe: boolean): Buffer {
-  return buildRtpPacket({
-    payloadType: 96,
-    sequenceNumber: seq,
-    timestamp: ts,
-    ssrc: 0xabcdef,
-    marker: true,
-    payload: Buffer.concat([Buffer.from([0x10, keyframe ? 0x00 : 0x01]), Buffer.alloc(300, 0x42)]),
-  });
-}
+/** Synthetic VP8 (descriptor + frame header + filler) as the publisher sends it. */
+const vp8 = (seq: number, ts: number, keyframe: boolean): Buffer => vp8Packet({ ssrc: 0xabcdef, seq, ts, keyframe, size: 300 });
 
 /** A native-protocol client with werift publisher and subscriber connections. */
 class SfuClient {

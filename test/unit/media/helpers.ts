@@ -25,6 +25,8 @@ export function vp8Packet(opts: {
   start?: boolean;
   marker?: boolean;
   payloadType?: number;
+  /** Bytes after the descriptor and frame header (default 20). */
+  size?: number;
 }): Buffer {
   return buildRtpPacket({
     payloadType: opts.payloadType ?? 96,
@@ -32,6 +34,10 @@ export function vp8Packet(opts: {
     timestamp: opts.ts,
     ssrc: opts.ssrc,
     marker: opts.marker ?? true,
-    payload: vp8Payload({ keyframe: opts.keyframe ?? false, ...(opts.start !== undefined ? { start: opts.start } : {}) }),
+    payload: vp8Payload({
+      keyframe: opts.keyframe ?? false,
+      ...(opts.start !== undefined ? { start: opts.start } : {}),
+      ...(opts.size !== undefined ? { size: opts.size } : {}),
+    }),
   });
 }
