@@ -1,0 +1,226 @@
+// SRTP protection of outgoing RTP (RFC 3711 AES-CM + HMAC-SHA1-80, RFC 7714 AEAD AES-128-GCM) with
+// the cipher and HMAC states keyed once per session: per packet only the IV changes. Byte for byte
+// the output of src/media/engine/srtp-send.ts (the TypeScript path, kept as the fallback and as the
+// reference the unit tests compare with).
+#include <openssl/evp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <cerrno>
+#include <cstring>
+
+#include "addon.h"
+
+namespace parley {
+
+namespace {
+
+constexpr int kProfileGcm = 0;
+constexpr int kProfileCm = 1;
+constexpr size_t kGcmTag = 16;
+constexpr size_t kHmacTag = 10;
+
+struct SrtpSender {
+  int profile = kProfileGcm;
+  uint8_t salt[14] = {};
+  EVP_CIPHER_CTX* cipher = nullptr;
+  EVP_MD_CTX* inner = nullptr;  // HMAC-SHA1 state after the key's inner pad (AES-CM only)
+  EVP_MD_CTX* outer = nullptr;  // ... after the outer pad
+  EVP_MD_CTX* scratch = nullptr;
+
+  ~SrtpSender() {
+    EVP_CIPHER_CTX_free(cipher);
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+    EVP_MD_CTX_free(scratch);
+  }
+  size_t tag() const { return profile == kProfileGcm ? kGcmTag : kHmacTag; }
+};
+
+void Finalize(napi_env, void* data, void*) { delete static_cast<SrtpSender*>(data); }
+
+inline uint32_t Read32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+inline void Write32(uint8_t* p, uint32_t v) {
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+// Encrypts buf[header, length - tag) in place and writes the tag at the end. False on a cipher error.
+bool Seal(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
+  const size_t tag = s->tag();
+  const size_t plain = length - header - tag;
+  const uint8_t* ssrc = buf + 8;
+  const uint8_t* seq = buf + 2;
+  int outl = 0;
+  if (s->profile == kProfileGcm) {
+    // RFC 7714 8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt
+    uint8_t iv[12] = {0, 0};
+    memcpy(iv + 2, ssrc, 4);
+    Write32(iv + 6, roc);
+    iv[10] = seq[0];
+    iv[11] = seq[1];
+    for (int i = 0; i < 12; i++) iv[i] ^= s->salt[i];
+    if (EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) != 1) return false;
+    if (EVP_EncryptUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) != 1) return false;
+    if (plain > 0 && EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) != 1) return false;
+    if (EVP_EncryptFinal_ex(s->cipher, buf + header + plain, &outl) != 1) return false;
+    return EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, kGcmTag, buf + header + plain) == 1;
+  }
+  // RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), i = ROC * 2^16 + SEQ
+  uint8_t iv[16] = {};
+  memcpy(iv + 4, ssrc, 4);
+  Write32(iv + 8, roc);
+  iv[12] = seq[0];
+  iv[13] = seq[1];
+  for (int i = 0; i < 14; i++) iv[i] ^= s->salt[i];
+  if (EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) != 1) return false;
+  if (plain > 0 && EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) != 1) return false;
+  // RFC 3711 4.2: tag = HMAC-SHA1(auth key, header || encrypted payload || ROC), first 80 bits
+  uint8_t roc_bytes[4];
+  Write32(roc_bytes, roc);
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  unsigned int dlen = 0;
+  if (EVP_MD_CTX_copy_ex(s->scratch, s->inner) != 1) return false;
+  EVP_DigestUpdate(s->scratch, buf, header + plain);
+  EVP_DigestUpdate(s->scratch, roc_bytes, 4);
+  EVP_DigestFinal_ex(s->scratch, digest, &dlen);
+  if (EVP_MD_CTX_copy_ex(s->scratch, s->outer) != 1) return false;
+  EVP_DigestUpdate(s->scratch, digest, dlen);
+  EVP_DigestFinal_ex(s->scratch, digest, &dlen);
+  memcpy(buf + header + plain, digest, kHmacTag);
+  return true;
+}
+
+SrtpSender* NewSender(int profile, const uint8_t* key, const uint8_t* salt, size_t salt_length, const uint8_t* auth,
+                      size_t auth_length) {
+  auto* s = new SrtpSender();
+  s->profile = profile;
+  s->cipher = EVP_CIPHER_CTX_new();
+  const EVP_CIPHER* cipher = profile == kProfileGcm ? EVP_aes_128_gcm() : EVP_aes_128_ctr();
+  bool ok = s->cipher != nullptr && EVP_EncryptInit_ex(s->cipher, cipher, nullptr, key, nullptr) == 1;
+  memcpy(s->salt, salt, salt_length);
+  if (ok && profile == kProfileCm) {
+    uint8_t k[20];
+    memcpy(k, auth, auth_length);
+    uint8_t ipad[64], opad[64];
+    memset(ipad, 0x36, 64);
+    memset(opad, 0x5c, 64);
+    for (size_t i = 0; i < auth_length; i++) {
+      ipad[i] ^= k[i];
+      opad[i] ^= k[i];
+    }
+    s->inner = EVP_MD_CTX_new();
+    s->outer = EVP_MD_CTX_new();
+    s->scratch = EVP_MD_CTX_new();
+    ok = s->inner && s->outer && s->scratch && EVP_DigestInit_ex(s->inner, EVP_sha1(), nullptr) == 1 &&
+         EVP_DigestUpdate(s->inner, ipad, 64) == 1 && EVP_DigestInit_ex(s->outer, EVP_sha1(), nullptr) == 1 &&
+         EVP_DigestUpdate(s->outer, opad, 64) == 1;
+  }
+  if (!ok) {
+    delete s;
+    return nullptr;
+  }
+  return s;
+}
+
+// srtpSender(profile: 0 GCM | 1 AES-CM, key: Buffer(16), salt: Buffer(12 | 14), authKey?: Buffer(20))
+napi_value CreateSender(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int64_t profile = -1;
+  uint8_t *key, *salt, *auth = nullptr;
+  size_t key_length, salt_length, auth_length = 0;
+  if (argc < 3 || !GetInt(env, argv[0], &profile) || (profile != kProfileGcm && profile != kProfileCm)) {
+    return Throw(env, "srtpSender: profile must be 0 (AES-128-GCM) or 1 (AES-CM-128-HMAC-SHA1-80)");
+  }
+  if (!GetBuffer(env, argv[1], &key, &key_length) || key_length != 16) return Throw(env, "srtpSender: key must be 16 bytes");
+  const size_t want_salt = profile == kProfileGcm ? 12 : 14;
+  if (!GetBuffer(env, argv[2], &salt, &salt_length) || salt_length != want_salt) {
+    return Throw(env, profile == kProfileGcm ? "srtpSender: salt must be 12 bytes" : "srtpSender: salt must be 14 bytes");
+  }
+  if (profile == kProfileCm && (argc < 4 || !GetBuffer(env, argv[3], &auth, &auth_length) || auth_length != 20)) {
+    return Throw(env, "srtpSender: AES-CM needs a 20-byte authentication key");
+  }
+  SrtpSender* s = NewSender(static_cast<int>(profile), key, salt, salt_length, auth, auth_length);
+  if (s == nullptr) return Throw(env, "srtpSender: OpenSSL refused the key");
+  napi_value external;
+  if (napi_create_external(env, s, Finalize, nullptr, &external) != napi_ok) {
+    delete s;
+    return Throw(env, "srtpSender: out of memory");
+  }
+  return external;
+}
+
+bool GetSender(napi_env env, napi_value value, SrtpSender** out) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return false;
+  void* data = nullptr;
+  if (napi_get_value_external(env, value, &data) != napi_ok) return false;
+  *out = static_cast<SrtpSender*>(data);
+  return true;
+}
+
+// Reads (sender, out, headerLength, roc) and checks the packet shape. Null when it threw.
+bool SealArgs(napi_env env, napi_value* argv, SrtpSender** s, uint8_t** buf, size_t* length, size_t* header, uint32_t* roc) {
+  int64_t h = 0, r = 0;
+  if (!GetSender(env, argv[0], s)) return Throw(env, "srtpSeal: not an SRTP sender"), false;
+  if (!GetBuffer(env, argv[1], buf, length)) return Throw(env, "srtpSeal: packet must be a Buffer"), false;
+  if (!GetInt(env, argv[2], &h) || !GetInt(env, argv[3], &r)) return Throw(env, "srtpSeal: headerLength and roc must be numbers"), false;
+  if (h < 12 || static_cast<size_t>(h) + (*s)->tag() > *length) return Throw(env, "srtpSeal: packet shorter than header + tag"), false;
+  *header = static_cast<size_t>(h);
+  *roc = static_cast<uint32_t>(r);
+  return true;
+}
+
+// srtpSeal(sender, packet, headerLength, roc): packet = header || plaintext || room for the tag.
+napi_value SealPacket(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 4) return Throw(env, "srtpSeal(sender, packet, headerLength, roc)");
+  SrtpSender* s;
+  uint8_t* buf;
+  size_t length, header;
+  uint32_t roc;
+  if (!SealArgs(env, argv, &s, &buf, &length, &header, &roc)) return nullptr;
+  if (!Seal(s, buf, length, header, roc)) return Throw(env, "srtpSeal: cipher failure");
+  return nullptr;
+}
+
+// srtpSealSend(sender, packet, headerLength, roc, fd, sockaddr): seals, then one sendto on the
+// socket. Returns the bytes sent, or -errno (EAGAIN when the socket buffer is full: the datagram
+// is dropped, as the kernel would drop it further on).
+napi_value SealSend(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 6) return Throw(env, "srtpSealSend(sender, packet, headerLength, roc, fd, sockaddr)");
+  SrtpSender* s;
+  uint8_t* buf;
+  size_t length, header;
+  uint32_t roc;
+  if (!SealArgs(env, argv, &s, &buf, &length, &header, &roc)) return nullptr;
+  int64_t fd = -1;
+  uint8_t* addr;
+  size_t addr_length;
+  if (!GetInt(env, argv[4], &fd) || fd < 0) return Throw(env, "srtpSealSend: fd must be a socket descriptor");
+  if (!GetBuffer(env, argv[5], &addr, &addr_length) || addr_length < sizeof(sockaddr_in)) return Throw(env, "srtpSealSend: bad sockaddr");
+  if (!Seal(s, buf, length, header, roc)) return Throw(env, "srtpSeal: cipher failure");
+  ssize_t sent = sendto(static_cast<int>(fd), buf, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(addr),
+                        static_cast<socklen_t>(addr_length));
+  napi_value result;
+  NAPI_OK(napi_create_int64(env, sent < 0 ? -errno : sent, &result));
+  return result;
+}
+
+}  // namespace
+
+void InitSrtp(napi_env env, napi_value exports) {
+  SetFunction(env, exports, "srtpSender", CreateSender);
+  SetFunction(env, exports, "srtpSeal", SealPacket);
+  SetFunction(env, exports, "srtpSealSend", SealSend);
+}
+
+}  // namespace parley
