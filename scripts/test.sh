@@ -21,6 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 [ -d node_modules ] || npm ci
+# the native fast path must build here (a machine without g++ still runs Parley, but not this suite)
+[ -f native/build/Release/parley_native.node ] || PARLEY_NATIVE_REQUIRED=1 node scripts/build-native.mjs
 npm run build
 npx tsc -p tsconfig.test.json          # server, tests and scripts
 npx tsc -p src/client/tsconfig.json    # browser SDK and demo
