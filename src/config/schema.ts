@@ -65,6 +65,7 @@ const rtc = z
       .max(64)
       .optional()
       .describe('Media worker threads (rooms are placed on the least-loaded one); default: CPU cores - 1, at least 1; 0 runs media on the main thread'),
+    native: bool(true).describe('Seal and send forwarded RTP with the native addon when `npm install` built it (false: the TypeScript path)'),
   })
   .prefault({})
   .refine((r) => r.portMin <= r.portMax, { message: 'rtc.portMin must not be above rtc.portMax' });
@@ -124,6 +125,7 @@ export const ENV: Record<string, readonly string[]> = {
   PARLEY_RTC_PORT_MAX: ['rtc', 'portMax'],
   PARLEY_RTC_MAX_LOAD: ['rtc', 'maxLoad'],
   PARLEY_RTC_WORKERS: ['rtc', 'workers'],
+  PARLEY_RTC_NATIVE: ['rtc', 'native'],
   PARLEY_ROOM_EMPTY_TIMEOUT: ['rooms', 'emptyTimeout'],
   PARLEY_SIGNALING_MAX_FRAME: ['signaling', 'maxFrameBytes'],
   PARLEY_RESUME_GRACE: ['signaling', 'resumeGrace'],

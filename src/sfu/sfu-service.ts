@@ -6,6 +6,7 @@
  * `rtc.maxLoad`, new subscriptions are refused with MEDIA_OVERLOADED instead of letting every
  * stream on the thread degrade.
  */
+import { loadNative, type NativeAddon } from '../native/index.js';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { ParleyError } from '../core/errors.js';
 import type { RoomEvent } from '../core/room-service.js';
@@ -30,6 +31,8 @@ export interface SfuOptions {
   readonly maxLoad: number;
   /** This media thread's share of the port range (worker index of count). */
   readonly portSlice?: { readonly index: number; readonly count: number };
+  /** Use the native fast path when it is built (rtc.native); default true. */
+  readonly native?: boolean;
 }
 
 /**
@@ -67,8 +70,15 @@ export class SfuService implements MediaPlane {
   /** Tests force admission decisions with this. */
   loadOverride: number | undefined;
 
+  private readonly native: NativeAddon | undefined;
+
   constructor(private readonly opts: SfuOptions) {
     this.ports = new PortWindows(opts.portRange, opts.portSlice);
+    const native = loadNative();
+    this.native = opts.native === false ? undefined : native.addon;
+    if (opts.native !== false && native.addon === undefined) {
+      opts.logger.warn({ reason: native.reason }, 'native fast path not built (npm install builds it with g++): forwarding through the TypeScript path');
+    }
   }
 
   get load(): number {
@@ -199,6 +209,7 @@ export class SfuService implements MediaPlane {
     return new WeriftTransport({
       id,
       portRange: this.ports.next(),
+      native: this.native,
       ...(this.opts.publicIp !== undefined ? { additionalHostAddresses: [this.opts.publicIp] } : {}),
     });
   }

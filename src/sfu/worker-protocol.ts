@@ -9,6 +9,7 @@ export interface MediaWorkerInit {
   readonly portRange: readonly [number, number];
   readonly publicIp: string | undefined;
   readonly maxLoad: number;
+  readonly native: boolean;
   readonly index: number;
   readonly count: number;
 }

@@ -48,6 +48,7 @@ const service = new SfuService({
   portSlice: { index: init.index, count: init.count },
   publicIp: init.publicIp,
   maxLoad: init.maxLoad,
+  native: init.native,
 });
 const participants = new Map<string, ProxyParticipant>();
 const rooms = new Map<string, ProxyRoom>();

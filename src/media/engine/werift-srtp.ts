@@ -2,9 +2,17 @@
  * Parley's SRTP send path on a werift DTLS transport: the session keys come from werift's negotiated
  * SRTP context (`dtls.srtp.localContext`), the rollover counter of each SSRC is werift's own state
  * for that SSRC, updated by werift's own rule, so packets sent here and any sent by werift on the
- * same SSRC agree. The datagram goes out through werift's ICE connection, as `dtls.sendRtp` does.
+ * same SSRC agree.
+ *
+ * With the native addon (src/native, ADR 0008) the cipher state is keyed once per session and the
+ * datagram leaves with one sendto on the nominated pair's socket (native-route.ts); without it the
+ * TypeScript SrtpSender seals and the datagram goes out through werift's ICE connection, as
+ * `dtls.sendRtp` does. Both produce the same bytes.
  */
 import type { RTCDtlsTransport, SrtpSession } from 'werift';
+import type { NativeAddon, NativeSrtpSender } from '../../native/index.js';
+import { NATIVE_SRTP_AES_CM, NATIVE_SRTP_GCM } from '../../native/index.js';
+import { udpRoute } from './native-route.js';
 import { SrtpSender, type SrtpSendProfile } from './srtp-send.js';
 
 /** werift's profile numbers (rtp/src/srtp/const.ts). */
@@ -15,30 +23,75 @@ const WERIFT_PROFILES: Readonly<Record<number, SrtpSendProfile>> = {
 
 type LocalContext = SrtpSession['localContext'];
 
+/** What one sealed packet became. */
+export type SendOutcome = 'native' | 'werift' | 'failed';
+
 export class WeriftSrtpSender {
   readonly tagLength: number;
-  private readonly sender: SrtpSender;
+  private readonly sender: SrtpSender | undefined;
+  private readonly nativeSender: NativeSrtpSender | undefined;
 
-  constructor(private readonly context: LocalContext) {
+  constructor(
+    private readonly context: LocalContext,
+    private readonly native: NativeAddon | undefined,
+  ) {
     const profile = WERIFT_PROFILES[context.profile];
     if (profile === undefined) throw new Error(`unsupported SRTP profile ${context.profile}`);
-    this.sender = new SrtpSender({
-      profile,
-      sessionKey: context.srtpSessionKey,
-      sessionSalt: context.srtpSessionSalt,
-      authKey: context.srtpSessionAuthTag,
-    });
-    this.tagLength = this.sender.tagLength;
+    const keys = { profile, sessionKey: context.srtpSessionKey, sessionSalt: context.srtpSessionSalt, authKey: context.srtpSessionAuthTag };
+    if (native !== undefined) {
+      const gcm = profile === 'aes128-gcm';
+      this.nativeSender = native.srtpSender(
+        gcm ? NATIVE_SRTP_GCM : NATIVE_SRTP_AES_CM,
+        keys.sessionKey,
+        keys.sessionSalt.subarray(0, gcm ? 12 : 14),
+        ...(gcm ? [] : [keys.authKey]),
+      );
+      this.tagLength = gcm ? 16 : 10;
+    } else {
+      this.sender = new SrtpSender(keys);
+      this.tagLength = this.sender.tagLength;
+    }
   }
 
   /**
-   * Encrypts `plaintext` into `out` after the header already written in `out[0, headerLength)`;
-   * `out.length` must be headerLength + plaintext.length + tagLength.
+   * Seals `out` = header || plaintext || room for the tag in place and sends it on `dtls`.
+   * 'failed' when the socket refused the datagram (full send buffer): it is dropped, as a full
+   * queue further on would drop it.
    */
-  seal(out: Buffer, headerLength: number, plaintext: Buffer): void {
+  sealAndSend(dtls: RTCDtlsTransport, out: Buffer, headerLength: number): SendOutcome {
+    const roc = this.rolloverCounter(out);
+    const native = this.native;
+    const sealer = this.nativeSender;
+    if (native !== undefined && sealer !== undefined) {
+      const route = udpRoute(dtls, native);
+      if (route !== undefined) {
+        const sent = native.srtpSealSend(sealer, out, headerLength, roc, route.fd, route.sockaddr);
+        if (sent < 0) return 'failed';
+        route.pair.packetsSent++;
+        route.pair.bytesSent += out.length;
+        countSent(dtls, out.length);
+        return 'native';
+      }
+    }
+    this.sealWith(out, headerLength, roc);
+    sendSrtp(dtls, out);
+    return 'werift';
+  }
+
+  /** Seals `out` = header || plaintext || room for the tag in place. */
+  seal(out: Buffer, headerLength: number): void {
+    this.sealWith(out, headerLength, this.rolloverCounter(out));
+  }
+
+  private sealWith(out: Buffer, headerLength: number, roc: number): void {
+    if (this.native !== undefined && this.nativeSender !== undefined) this.native.srtpSeal(this.nativeSender, out, headerLength, roc);
+    else this.sender!.protectInPlace(out, headerLength, out.subarray(headerLength, out.length - this.tagLength), roc);
+  }
+
+  private rolloverCounter(out: Buffer): number {
     const state = this.context.getSrtpSsrcState(out.readUInt32BE(8));
     this.context.updateRolloverCount(out.readUInt16BE(2), state);
-    this.sender.protectInPlace(out, headerLength, plaintext, state.rolloverCounter);
+    return state.rolloverCounter;
   }
 }
 
@@ -49,13 +102,13 @@ const senders = new WeakMap<SrtpSession, WeriftSrtpSender | null>();
  * restarts, and the sender follows), or undefined when the caller should use werift's own path:
  * SRTP not started, an unknown profile, or werift's debug packet loss configured.
  */
-export function weriftSrtpSender(dtls: RTCDtlsTransport): WeriftSrtpSender | undefined {
+export function weriftSrtpSender(dtls: RTCDtlsTransport, native: NativeAddon | undefined): WeriftSrtpSender | undefined {
   const session = dtls.srtp as SrtpSession | undefined;
   if (session === undefined || dtls.config.debug?.outboundPacketLoss !== undefined) return undefined;
   let sender = senders.get(session);
   if (sender === undefined) {
     try {
-      sender = new WeriftSrtpSender(session.localContext);
+      sender = new WeriftSrtpSender(session.localContext, native);
     } catch {
       sender = null;
     }
@@ -66,9 +119,13 @@ export function weriftSrtpSender(dtls: RTCDtlsTransport): WeriftSrtpSender | und
 
 /** Sends an SRTP datagram as werift's `RTCDtlsTransport.sendRtp` does after encrypting. */
 export function sendSrtp(dtls: RTCDtlsTransport, datagram: Buffer): void {
-  dtls.bytesSent += datagram.length;
-  dtls.packetsSent++;
+  countSent(dtls, datagram.length);
   dtls.iceTransport.connection.send(datagram).catch(ignore);
+}
+
+function countSent(dtls: RTCDtlsTransport, length: number): void {
+  dtls.bytesSent += length;
+  dtls.packetsSent++;
 }
 
 function ignore(): void {}

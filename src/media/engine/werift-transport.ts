@@ -37,7 +37,8 @@ import type {
 import { parleyCodecs, parleyHeaderExtensions, type WeriftCodecs } from './werift-config.js';
 import { fromCanonical, toCanonical, uriToId } from './werift-extensions.js';
 import { OutgoingHeaderWriter } from './outgoing-header.js';
-import { sendSrtp, weriftSrtpSender } from './werift-srtp.js';
+import type { NativeAddon } from '../../native/index.js';
+import { weriftSrtpSender } from './werift-srtp.js';
 
 export interface WeriftTransportOptions {
   readonly id?: string;
@@ -48,6 +49,8 @@ export interface WeriftTransportOptions {
   readonly additionalHostAddresses?: readonly string[];
   /** Offer/accept RTX (default true). */
   readonly rtx?: boolean;
+  /** The native fast path (src/native): SRTP sealed and sent without werift's send chain. */
+  readonly native?: NativeAddon | undefined;
 }
 
 export class WeriftTransport implements MediaTransport {
@@ -61,13 +64,17 @@ export class WeriftTransport implements MediaTransport {
   private lastState: TransportState | undefined;
   /** Outgoing RTP that could not be sent (not connected yet, unparsable). */
   sendDrops = 0;
-  /** Outgoing RTP sealed by Parley's SRTP send path (werift-srtp.ts). */
+  /** Outgoing RTP sealed by Parley's SRTP send path (werift-srtp.ts) and sent through werift's ICE. */
   sentDirect = 0;
+  /** Outgoing RTP sealed and sent by the native addon (werift-srtp.ts, native-route.ts). */
+  sentNative = 0;
+  readonly native: NativeAddon | undefined;
   /** Outgoing RTP that took werift's parse/serialise/encrypt path (padding, odd extensions). */
   sentViaWerift = 0;
 
   constructor(opts: WeriftTransportOptions = {}) {
     this.id = opts.id ?? randomUUID();
+    this.native = opts.native;
     this.codecs = parleyCodecs({ rtx: opts.rtx ?? true });
     this.pc = new RTCPeerConnection({
       codecs: { audio: [...this.codecs.audio], video: [...this.codecs.video] },
@@ -287,17 +294,18 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     this.extIds ??= this.negotiatedExtIds();
     this.header ??= new OutgoingHeaderWriter(this.extIds);
     const mid = this.mid;
-    const srtp = weriftSrtpSender(dtls);
+    const srtp = weriftSrtpSender(dtls, this.transport.native);
     const header = this.header;
     if (srtp !== undefined && header.layout(packet, mid)) {
-      // one Buffer per packet: header written once, payload encrypted after it, tag at the end
+      // one Buffer per packet: header written once, payload after it, sealed in place, tag at the end
       const headerLength = header.headerLength;
-      const plaintext = packet.subarray(header.payloadStart);
-      const out = Buffer.allocUnsafe(headerLength + plaintext.length + srtp.tagLength);
+      const out = Buffer.allocUnsafe(headerLength + packet.length - header.payloadStart + srtp.tagLength);
       header.write(packet, out, Date.now());
-      srtp.seal(out, headerLength, plaintext);
-      sendSrtp(dtls, out);
-      this.transport.sentDirect++;
+      packet.copy(out, headerLength, header.payloadStart);
+      const outcome = srtp.sealAndSend(dtls, out, headerLength);
+      if (outcome === 'failed') this.onDrop();
+      else if (outcome === 'native') this.transport.sentNative++;
+      else this.transport.sentDirect++;
       return;
     }
     this.sendGeneral(dtls, packet, mid);

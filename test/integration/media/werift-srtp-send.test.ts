@@ -8,6 +8,7 @@ import { RTCPeerConnection, type RtpPacket } from 'werift';
 import { WeriftTransport, parleyCodecs, parleyHeaderExtensions, type OutgoingTrack } from '../../../src/media/engine/index.js';
 import { CANONICAL_EXT_IDS } from '../../../src/media/engine/transport.js';
 import { buildRtpPacket } from '../../../src/media/rtp/index.js';
+import { requireNative } from '../../unit/native/require-native.js';
 import { localAnswer, nextEvent, trickle, waitFor } from './werift-helpers.js';
 
 /** A canonical audio packet: one-byte extension block with the audio level under its canonical id. */
@@ -32,8 +33,11 @@ describe("Parley's SRTP send path to a werift subscriber", () => {
     for (const close of closers) await close().catch(() => undefined);
   });
 
-  it('is decrypted and authenticated by werift across a sequence wrap', async () => {
-    const server = new WeriftTransport({ id: 'sub' });
+  it.each([
+    { path: 'TypeScript sealer, werift ICE send', native: undefined },
+    { path: 'native seal + sendto', native: requireNative() },
+  ])('is decrypted and authenticated by werift across a sequence wrap ($path)', async ({ native }) => {
+    const server = new WeriftTransport({ id: 'sub', native });
     closers.push(() => server.close());
     const audio = server.addOutgoing('audio', { mimeType: 'audio/opus' });
     const subscriber = new RTCPeerConnection({ codecs: parleyCodecs(), headerExtensions: parleyHeaderExtensions() });
@@ -47,6 +51,8 @@ describe("Parley's SRTP send path to a werift subscriber", () => {
     await subscriber.setRemoteDescription(await server.createOffer());
     await server.setRemoteDescription(await localAnswer(subscriber));
     expect(await connected).toBe('connected');
+    // the native send is synchronous: wait for the subscriber's own side of DTLS (its SRTP keys)
+    await waitFor(() => subscriber.connectionState === 'connected', 5000, 'subscriber connected');
 
     const first = 65_500;
     const count = 80;
@@ -56,7 +62,8 @@ describe("Parley's SRTP send path to a werift subscriber", () => {
     }
     await waitFor(() => received.length >= count, 10_000, `${count} packets at the subscriber`);
 
-    expect(server.sentDirect).toBe(count);
+    expect(native === undefined ? server.sentDirect : server.sentNative).toBe(count);
+    expect(native === undefined ? server.sentNative : server.sentDirect).toBe(0);
     expect(server.sentViaWerift).toBe(0);
     received.sort((a, b) => ((a.header.sequenceNumber - first) & 0xffff) - ((b.header.sequenceNumber - first) & 0xffff));
     received.forEach((rtp, i) => {

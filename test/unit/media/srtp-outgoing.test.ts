@@ -4,6 +4,7 @@ import { RtpHeader, RtpPacket, SrtpSession } from 'werift';
 import { OutgoingHeaderWriter } from '../../../src/media/engine/outgoing-header.js';
 import { fromCanonical } from '../../../src/media/engine/werift-extensions.js';
 import { WeriftSrtpSender } from '../../../src/media/engine/werift-srtp.js';
+import { requireNative } from '../native/require-native.js';
 import { EXT_URI } from '../../../src/media/rtp/extensions.js';
 
 /** Subscriber id maps: Parley's own offer, canonical-equal ids, ids only two-byte headers carry, none. */
@@ -36,7 +37,7 @@ function canonical(seq: number, opts: { level?: boolean; twoByte?: boolean; csrc
 
 function pair(profile: number): { reference: SrtpSession; sender: WeriftSrtpSender } {
   const keys = { localMasterKey: randomBytes(16), localMasterSalt: randomBytes(14), remoteMasterKey: randomBytes(16), remoteMasterSalt: randomBytes(14) };
-  return { reference: new SrtpSession({ keys, profile }), sender: new WeriftSrtpSender(new SrtpSession({ keys, profile }).localContext) };
+  return { reference: new SrtpSession({ keys, profile }), sender: new WeriftSrtpSender(new SrtpSession({ keys, profile }).localContext, requireNative()) };
 }
 
 /** The general path of WeriftOutgoingTrack.sendRtp: werift parse, fromCanonical, werift encrypt. */
@@ -53,7 +54,8 @@ function fast(writer: OutgoingHeaderWriter, sender: WeriftSrtpSender, packet: Bu
   const plaintext = packet.subarray(writer.payloadStart);
   const out = Buffer.alloc(writer.headerLength + plaintext.length + sender.tagLength);
   writer.write(packet, out, now);
-  sender.seal(out, writer.headerLength, plaintext);
+  plaintext.copy(out, writer.headerLength);
+  sender.seal(out, writer.headerLength);
   return out;
 }
 
