@@ -28,7 +28,7 @@ if [ -z "${PARLEY_DIR:-}" ]; then
   PARLEY_DIR=$OUT/parley-$(git rev-parse --short HEAD)
   mkdir -p "$PARLEY_DIR" && git archive HEAD | tar -x -C "$PARLEY_DIR"
   ln -s "$PWD/node_modules" "$PARLEY_DIR/node_modules"
-  (cd "$PARLEY_DIR" && npm run build) > "$OUT/build.log" 2>&1 || { echo "build failed: $OUT/build.log"; exit 1; }
+  (cd "$PARLEY_DIR" && npm run build && PARLEY_NATIVE_REQUIRED=1 node scripts/build-native.mjs) > "$OUT/build.log" 2>&1 || { echo "build failed: $OUT/build.log"; exit 1; }
 fi
 
 SERVER_PID=""
