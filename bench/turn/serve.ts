@@ -1,7 +1,7 @@
 /**
  * Runs the embedded TURN service alone (for the conformance test, the fuzz test and the benchmark).
  * usage: node --import tsx bench/turn/serve.ts '<JSON of turn config overrides>' [certPem keyPem]
- * Env: TURN_SECRET (shared secret). Prints one JSON line {"ports":{...},"pid":N} when listening.
+ * Env: TURN_SECRET (shared secret). Prints one JSON line {"ports":{...},"pid":N,"native":bool} when listening.
  */
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
@@ -20,7 +20,7 @@ const service = createTurnService({
   registry,
 });
 await service.start();
-process.stdout.write(`${JSON.stringify({ ports: service.ports, pid: process.pid })}\n`);
+process.stdout.write(`${JSON.stringify({ ports: service.ports, pid: process.pid, native: service.native })}\n`);
 const stop = (): void => void service.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -150,6 +150,7 @@ export const ENV: Record<string, readonly string[]> = {
   PARLEY_TURN_CREDENTIAL_TTL: ['turn', 'credentialTtl'],
   PARLEY_TURN_LISTEN_IP: ['turn', 'listenIp'],
   PARLEY_TURN_WORKERS: ['turn', 'workers'],
+  PARLEY_TURN_NATIVE: ['turn', 'native'],
   PARLEY_TURN_ALLOW_PEERS: ['turn', 'allowPeers'],
   PARLEY_TURN_DENY_PEERS: ['turn', 'denyPeers'],
   PARLEY_TURN_MAX_ALLOCATIONS_PER_USER: ['turn', 'maxAllocationsPerUser'],

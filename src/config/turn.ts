@@ -40,5 +40,6 @@ export const turnSection = z
     maxPermissionsPerAllocation: positiveInt(64).describe('Permission quota per allocation (508 beyond it)'),
     maxBitrate: z.coerce.number().int().nonnegative().default(0).describe('Bandwidth cap per allocation in bits/s (0 = unlimited)'),
     workers: z.coerce.number().int().nonnegative().default(0).describe('Relay worker threads (0 = one per core)'),
+    native: bool(true).describe('Serve UDP clients with the native relay engine in the relay workers when `npm install` built the addon (false, or no workers: the TypeScript path)'),
   })
   .prefault({});

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
+import { nativeTurnRelayAvailable } from '../native/turn-relay.js';
 import { ParleyError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { parseUsers } from './core/auth.js';
@@ -45,6 +46,8 @@ export interface TurnService {
   close(): Promise<void>;
   /** Actual bound ports (config may say 0). */
   readonly ports: { udp: number; tcp: number; tls?: number };
+  /** Whether UDP clients are served by the native relay engine in the workers (turn.native, addon built). */
+  readonly native: boolean;
 }
 
 /** Start a relay worker; from TypeScript sources (tests, `npm run dev`) through tsx's loader. */
@@ -61,6 +64,7 @@ export function createTurnService(opts: TurnServiceOptions): TurnService {
 
 class EmbeddedTurn implements TurnService {
   ports: { udp: number; tcp: number; tls?: number } = { udp: 0, tcp: 0 };
+  native = false;
   private readonly log: Logger;
   private udp: dgram.Socket | undefined;
   private udp6: dgram.Socket | undefined;
@@ -101,6 +105,7 @@ class EmbeddedTurn implements TurnService {
     const advertisedIp6 = range6 && (c.publicIp6 ?? range6.ip);
     core.ipv6Relay = range6 !== undefined;
     const nWorkers = c.workers > 0 ? c.workers : os.availableParallelism() > 1 ? os.availableParallelism() : 0;
+    this.native = c.native && nWorkers > 0 && nativeTurnRelayAvailable();
 
     // UDP and TCP share one port; with port 0 pick one that is free for both
     const streams = new StreamConnections({
@@ -168,6 +173,7 @@ class EmbeddedTurn implements TurnService {
       const init: WorkerInit = {
         core, quotaBuffer, maxPerUser: c.maxAllocationsPerUser, maxTotal: c.maxAllocations, nonceKey,
         range, advertisedIp, range6, advertisedIp6, index: i, listenIp: c.listenIp, listenIp6: c.listenIp6, listenPort: udpPort,
+        native: this.native, workers: nWorkers,
       };
       const w = startWorker(init);
       this.workerStats.push(shard.core.stats.snapshot());
@@ -175,6 +181,7 @@ class EmbeddedTurn implements TurnService {
         if (m.t === 'send') sendUdp(m.d, m.port, m.ip);
         else if (m.t === 'stray') this.onUdp(Buffer.from(m.d.buffer, m.d.byteOffset, m.d.byteLength), { address: m.ip, port: m.port, family: m.ip.includes(':') ? 'IPv6' : 'IPv4', size: m.d.byteLength });
         else if (m.t === 'stats') this.workerStats[i] = m.s;
+        else if (m.t === 'fwd') this.workers[m.w]?.postMessage({ t: 'pkt', d: m.d, ip: m.ip, port: m.port } satisfies ToWorker);
       });
       w.on('error', (err) => this.log.error({ err, worker: i }, 'turn relay worker failed'));
       await new Promise<void>((resolve, reject) => {
@@ -185,8 +192,15 @@ class EmbeddedTurn implements TurnService {
     }
     this.workerStats = this.workerStats.map((s) => ({ ...s, allocationsCreated: 0, allocationsActive: 0, packetsToPeer: 0, bytesToPeer: 0, packetsToClient: 0, bytesToClient: 0, authFailures: {}, refusedPeers: {}, drops: {} }));
 
-    udp.on('message', (msg, rinfo) => this.onUdp(msg, rinfo));
-    udp6?.on('message', (msg, rinfo) => this.onUdp(msg, rinfo));
+    if (this.native) {
+      // the workers' SO_REUSEPORT sockets are bound on the port now: the main thread takes no UDP
+      await Promise.all([udp, udp6].map((u) => new Promise<void>((resolve) => (u ? u.close(() => resolve()) : resolve()))));
+      this.udp = undefined;
+      this.udp6 = undefined;
+    } else {
+      udp.on('message', (msg, rinfo) => this.onUdp(msg, rinfo));
+      udp6?.on('message', (msg, rinfo) => this.onUdp(msg, rinfo));
+    }
     this.pinTimer = setInterval(() => {
       const old = Date.now() - 60_000;
       for (const [k, p] of this.pins) if (p.at < old) this.pins.delete(k);
@@ -194,7 +208,7 @@ class EmbeddedTurn implements TurnService {
     this.pinTimer.unref();
 
     registerTurnMetrics(this.opts.registry, () => mergeSnapshots([shard.core.stats.snapshot(), ...this.workerStats]));
-    this.log.info({ ports: this.ports, workers: nWorkers, relay: range, advertisedIp, relay6: range6, advertisedIp6 }, 'turn server listening');
+    this.log.info({ ports: this.ports, workers: nWorkers, native: this.native, relay: range, advertisedIp, relay6: range6, advertisedIp6 }, 'turn server listening');
   }
 
   /**

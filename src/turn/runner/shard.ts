@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 import net from 'node:net';
+import type { NativeTurnRelay } from '../../native/turn-relay.js';
 import type { TransportAddress } from '../stun/address.js';
 import { TurnCore } from '../core/core.js';
 import type { Action, CoreOptions, Source } from '../core/types.js';
@@ -29,6 +30,8 @@ interface Relay {
   udp6?: dgram.Socket | undefined;
   tcp?: net.Server;
   src: Source;
+  /** The native engine holds this UDP allocation's relay sockets and relays its data itself. */
+  native?: boolean;
 }
 
 interface Reserved {
@@ -59,6 +62,11 @@ export interface ShardOptions {
   index: number;
   io: ClientIo;
   onDrop?: (reason: string) => void;
+  /**
+   * The thread's native relay engine (src/native/turn-relay.ts): UDP allocations of UDP clients
+   * hand their relay sockets to it, and the shard installs their permissions and channels there.
+   */
+  native?: NativeTurnRelay | undefined;
 }
 
 export class Shard {
@@ -82,11 +90,13 @@ export class Shard {
     const b0 = buf[0];
     if (b0 !== undefined && b0 >= 0x40 && b0 <= 0x7f) {
       const r = this.core.channelRelay(buf, src, Date.now());
-      if (r && r.kind === 'relay') udpFor(this.relays.get(r.alloc), r.peer.family)?.send(r.data, r.peer.port, r.peer.ip);
+      if (r && r.kind === 'relay') this.toPeer(r.alloc, r.peer, r.data);
       return;
     }
     const actions = this.core.handle(buf, src, Date.now());
     for (let i = 0; i < actions.length; i++) this.apply(actions[i] as Action);
+    // a request may have changed permissions or channels: the native engine relays what the core allows
+    if (this.o.native && b0 !== undefined && buf.length >= 20 && (buf.readUInt16BE(0) & 0x0110) === 0) this.installNative(src);
     if (this.o.io.allocationActive && src.transport === 'udp') {
       const a = this.core.allocationOf(src);
       if (a && a.permissions.size > 0 && !this.relaying.has(a.id) && this.relays.has(a.id)) {
@@ -122,7 +132,7 @@ export class Shard {
         this.o.io.send(a.to, a.data);
         return;
       case 'relay':
-        udpFor(this.relays.get(a.alloc), a.peer.family)?.send(a.data, a.peer.port, a.peer.ip);
+        this.toPeer(a.alloc, a.peer, a.data);
         return;
       case 'openRelay':
         void this.openRelay(a);
@@ -192,10 +202,10 @@ export class Shard {
     }
     const relay: Relay = { src };
     const relays = [this.advertised(first.family, first.port)];
-    this.listen(id, relay, first.socket, first.family);
-    if (second && additional !== undefined) {
-      this.listen(id, relay, second.socket, additional);
-      relays.push(this.advertised(additional, second.port));
+    if (second && additional !== undefined) relays.push(this.advertised(additional, second.port));
+    if (!this.adoptNative(id, relay, first, second && additional !== undefined ? { socket: second.socket, family: additional } : undefined)) {
+      this.listen(id, relay, first.socket, first.family);
+      if (second && additional !== undefined) this.listen(id, relay, second.socket, additional);
     }
     this.relays.set(id, relay);
     this.applyAll(this.core.relayOpened(id, { ok: true, relays, token: first.token, additionalError }, Date.now()));
@@ -223,6 +233,33 @@ export class Shard {
     return { socket: b.socket, port: b.port, family, token };
   }
 
+  /**
+   * Native mode: the engine takes the relay sockets (duplicated descriptors; the dgram sockets are
+   * closed) and relays for the allocation. False when there is no engine or it could not.
+   */
+  private adoptNative(id: number, relay: Relay, first: { socket: dgram.Socket; family: 4 | 6 }, second: { socket: dgram.Socket; family: 4 | 6 } | undefined): boolean {
+    const n = this.o.native;
+    if (!n || relay.src.transport !== 'udp') return false;
+    const byFamily = (f: 4 | 6): dgram.Socket | undefined => (first.family === f ? first.socket : second?.family === f ? second.socket : undefined);
+    if (!n.adopt(id, byFamily(4), byFamily(6), relay.src.address, this.o.core.maxBitrate / 8)) return false;
+    first.socket.close();
+    second?.socket.close();
+    relay.native = true;
+    return true;
+  }
+
+  /** Install the permissions and channels of `src`'s allocation in the native engine (after a request). */
+  private installNative(src: Source): void {
+    const a = this.core.allocationOf(src);
+    if (a && this.relays.get(a.id)?.native) this.o.native?.install(a.id, { permissions: a.permissions, channels: a.channels.values() });
+  }
+
+  private toPeer(alloc: number, peer: TransportAddress, data: Buffer): void {
+    const r = this.relays.get(alloc);
+    if (r?.native) this.o.native?.toPeer(alloc, peer.ip, peer.port, data);
+    else udpFor(r, peer.family)?.send(data, peer.port, peer.ip);
+  }
+
   private listen(id: number, relay: Relay, s: dgram.Socket, family: 4 | 6): void {
     s.on('message', (msg, rinfo) => {
       const act = this.core.fromPeer(id, { family, ip: rinfo.address, port: rinfo.port }, msg, Date.now());
@@ -241,6 +278,7 @@ export class Shard {
     const r = this.relays.get(id);
     if (!r) return;
     this.relays.delete(id);
+    if (r.native) this.o.native?.free(id);
     r.udp4?.close();
     r.udp6?.close();
     r.tcp?.close();

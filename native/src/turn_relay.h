@@ -1,0 +1,111 @@
+// TURN relay data plane (docs/adr/0009-native-turn-relay.md): the per-datagram work of UDP
+// allocations, polled in the owning thread's libuv loop. The TypeScript control plane (src/turn)
+// installs what may be relayed; everything the engine does not relay itself goes to JavaScript.
+#pragma once
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "addon.h"
+
+namespace parley {
+namespace turn {
+
+struct Engine;
+
+enum class SockKind { kListen, kClient, kRelay };
+
+// One descriptor polled by the engine; owned by the engine (closed with the handle).
+struct Sock {
+  uv_poll_t poll;
+  Engine* engine;
+  int fd;
+  SockKind kind;
+  uint32_t alloc;  // kClient, kRelay: the allocation; kListen: the listening socket's tag
+  bool closing;
+};
+
+struct Permission {
+  int family;
+  uint8_t addr[16];
+  double expires;  // ms since the epoch
+};
+
+struct Channel {
+  uint16_t number;
+  sockaddr_storage peer;
+  socklen_t peer_length;
+  double expires;
+};
+
+// Mirror of one UDP allocation's relay state, installed by the TypeScript runner.
+struct Allocation {
+  uint32_t id;
+  Sock* relay4 = nullptr;
+  Sock* relay6 = nullptr;
+  Sock* client = nullptr;  // connected to the client (first permission on), or null
+  sockaddr_storage client_addr{};
+  socklen_t client_length = 0;
+  std::vector<Permission> permissions;
+  std::vector<Channel> channels;
+  double rate = 0;  // bytes/s, 0 = unlimited
+  double budget = 0;
+  double budget_at = 0;
+};
+
+// Counters read by the runner for parley_turn_* metrics.
+enum Counter {
+  kPacketsToPeer,
+  kBytesToPeer,
+  kPacketsToClient,
+  kBytesToClient,
+  kDropNoPermission,
+  kDropBandwidth,
+  kDropTruncated,
+  kSendErrors,
+  kToJs,
+  kCounterCount
+};
+
+struct Engine {
+  napi_env env = nullptr;
+  napi_ref callback = nullptr;
+  napi_ref resource = nullptr;
+  napi_async_context context = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;
+  uv_loop_t* loop = nullptr;
+  std::unordered_map<uint32_t, Allocation*> allocations;
+  Sock* listen4 = nullptr;
+  Sock* listen6 = nullptr;
+  double counters[kCounterCount] = {};
+  int open_handles = 0;
+  bool closed = false;
+  bool finalized = false;
+  uint8_t tid_base[12];
+  uint32_t tid_counter = 0;
+  // receive batch and the datagram being built (Data indication)
+  std::vector<uint8_t> buffers;
+  std::vector<mmsghdr> messages;
+  std::vector<iovec> iovecs;
+  std::vector<sockaddr_storage> sources;
+  std::vector<uint8_t> out;
+  // datagrams for JavaScript, gathered per batch: [tag, ip, port, buffer, ...]
+  napi_handle_scope scope = nullptr;
+  napi_value batch = nullptr;
+  uint32_t batch_length = 0;
+};
+
+// turn_relay_io.cc: sockets, polling, the relay itself.
+Sock* OpenSock(Engine* e, int fd, SockKind kind, uint32_t alloc);
+void CloseSock(Sock* s);
+void CloseEngine(Engine* e);
+double NowMs();
+bool ParseAddress(const char* ip, int port, sockaddr_storage* out, socklen_t* length);
+void FormatAddress(const sockaddr_storage* a, char* ip, size_t ip_size, int* port);
+
+}  // namespace turn
+}  // namespace parley

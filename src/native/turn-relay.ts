@@ -1,0 +1,144 @@
+/**
+ * The native TURN relay engine (native/src/turn_relay*.cc, docs/adr/0009-native-turn-relay.md):
+ * typings of the addon's turnRelay* functions and a wrapper holding one engine per thread. The
+ * engine polls its sockets in this thread's event loop, relays ChannelData and Data indications of
+ * the UDP allocations it was given, and hands every other datagram to `onDatagrams`.
+ */
+import type { Socket } from 'node:dgram';
+import { loadNative, udpSocketFd } from './index.js';
+
+type Engine = { readonly __brand: 'NativeTurnRelay' };
+
+interface TurnRelayAddon {
+  turnRelayCreate(onDatagrams: (batch: unknown[]) => void): Engine;
+  turnRelayListen(e: Engine, ip: string, port: number, reusePort: boolean): number;
+  turnRelaySendFrom(e: Engine, ip: string, port: number, data: Buffer): number;
+  turnRelayAdopt(e: Engine, alloc: number, fd4: number, fd6: number, clientIp: string, clientPort: number, bytesPerSecond: number): number;
+  turnRelayConnect(e: Engine, alloc: number, listenIp: string, listenPort: number): number;
+  turnRelaySendClient(e: Engine, alloc: number, data: Buffer): number;
+  turnRelayToPeer(e: Engine, alloc: number, ip: string, port: number, data: Buffer): number;
+  turnRelayInstall(e: Engine, alloc: number, permissions: (string | number)[], channels: (string | number)[]): boolean;
+  turnRelayFree(e: Engine, alloc: number): void;
+  turnRelayStats(e: Engine): number[];
+  turnRelayClose(e: Engine): void;
+}
+
+/** A datagram the engine did not relay itself. `alloc` is 0 for the listening socket. */
+export interface NativeDatagram {
+  readonly alloc: number;
+  readonly ip: string;
+  readonly port: number;
+  readonly data: Buffer;
+}
+
+export interface NativeRelayStats {
+  packetsToPeer: number;
+  bytesToPeer: number;
+  packetsToClient: number;
+  bytesToClient: number;
+  /** Drops by reason, as TurnStats names them. */
+  drops: Record<string, number>;
+}
+
+export interface RelayEntries {
+  /** Peer IP → expiry (ms since the epoch). */
+  readonly permissions: ReadonlyMap<string, number>;
+  readonly channels: Iterable<{ readonly number: number; readonly peer: { readonly ip: string; readonly port: number }; readonly expires: number }>;
+}
+
+const DROP_NAMES = ['no_permission', 'bandwidth', 'truncated', 'native_send_error'] as const;
+
+function addon(): TurnRelayAddon | undefined {
+  const a = loadNative().addon as unknown as Partial<TurnRelayAddon> | undefined;
+  return a && typeof a.turnRelayCreate === 'function' ? (a as TurnRelayAddon) : undefined;
+}
+
+/** Whether this build of the addon has the TURN relay engine. */
+export function nativeTurnRelayAvailable(): boolean {
+  return addon() !== undefined;
+}
+
+export class NativeTurnRelay {
+  private readonly engine: Engine;
+  private closed = false;
+
+  private constructor(private readonly n: TurnRelayAddon, onDatagrams: (d: NativeDatagram) => void) {
+    this.engine = n.turnRelayCreate((batch) => {
+      for (let i = 0; i + 3 < batch.length; i += 4) {
+        onDatagrams({ alloc: batch[i] as number, ip: batch[i + 1] as string, port: batch[i + 2] as number, data: batch[i + 3] as Buffer });
+      }
+    });
+  }
+
+  /** The engine of this thread, or undefined when the addon (or its TURN part) is not built. */
+  static create(onDatagrams: (d: NativeDatagram) => void): NativeTurnRelay | undefined {
+    const n = addon();
+    return n && new NativeTurnRelay(n, onDatagrams);
+  }
+
+  /** Bind a listening socket (one per family); the bound port, or a negative errno. */
+  listen(ip: string, port: number, reusePort: boolean): number {
+    return this.n.turnRelayListen(this.engine, ip, port, reusePort);
+  }
+
+  /** A datagram to a client from the listening socket of its family. */
+  sendFrom(ip: string, port: number, data: Buffer): boolean {
+    return !this.closed && this.n.turnRelaySendFrom(this.engine, ip, port, data) >= 0;
+  }
+
+  /**
+   * Relay for allocation `alloc` through its bound relay sockets: the engine keeps duplicates of
+   * their descriptors, so the caller closes the dgram sockets afterwards. False when it could not.
+   */
+  adopt(alloc: number, udp4: Socket | undefined, udp6: Socket | undefined, client: { ip: string; port: number }, bytesPerSecond: number): boolean {
+    if (this.closed) return false;
+    const fd4 = udp4 ? udpSocketFd(udp4) : -1;
+    const fd6 = udp6 ? udpSocketFd(udp6) : -1;
+    if (fd4 === undefined || fd6 === undefined) return false;
+    return this.n.turnRelayAdopt(this.engine, alloc, fd4, fd6, client.ip, client.port, bytesPerSecond) === 0;
+  }
+
+  /** Open the allocation's socket connected to its client (on the listening address). */
+  connect(alloc: number, listenIp: string, listenPort: number): boolean {
+    return !this.closed && this.n.turnRelayConnect(this.engine, alloc, listenIp, listenPort) === 0;
+  }
+
+  /** Send on the allocation's connected socket; false when it has none (send from the listener then). */
+  sendClient(alloc: number, data: Buffer): boolean {
+    return !this.closed && this.n.turnRelaySendClient(this.engine, alloc, data) >= 0;
+  }
+
+  toPeer(alloc: number, ip: string, port: number, data: Buffer): void {
+    if (!this.closed) this.n.turnRelayToPeer(this.engine, alloc, ip, port, data);
+  }
+
+  /** Replace what the engine relays for `alloc` with the allocation's current permissions and channels. */
+  install(alloc: number, entries: RelayEntries): void {
+    if (this.closed) return;
+    const perms: (string | number)[] = [];
+    for (const [ip, expires] of entries.permissions) perms.push(ip, expires);
+    const chans: (string | number)[] = [];
+    for (const c of entries.channels) chans.push(c.number, c.peer.ip, c.peer.port, c.expires);
+    this.n.turnRelayInstall(this.engine, alloc, perms, chans);
+  }
+
+  free(alloc: number): void {
+    if (!this.closed) this.n.turnRelayFree(this.engine, alloc);
+  }
+
+  stats(): NativeRelayStats {
+    const s = this.closed ? [] : this.n.turnRelayStats(this.engine);
+    const drops: Record<string, number> = {};
+    DROP_NAMES.forEach((name, i) => {
+      const v = s[4 + i] ?? 0;
+      if (v > 0) drops[name] = v;
+    });
+    return { packetsToPeer: s[0] ?? 0, bytesToPeer: s[1] ?? 0, packetsToClient: s[2] ?? 0, bytesToClient: s[3] ?? 0, drops };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.n.turnRelayClose(this.engine);
+  }
+}
