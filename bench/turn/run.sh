@@ -5,6 +5,7 @@
 #
 # usage: bench/turn/run.sh [ROUNDS=3] [ALLOC_REPS=5]
 # env:   COTURN_PORT (first free from 34780) OUT (a new temp dir) PARLEY_WORKERS (0 = one per core)
+#        PARLEY_NATIVE (true: the native relay engine when built; false: the TypeScript path)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}; ALLOC_REPS=${2:-5}
@@ -30,17 +31,21 @@ COTURN_PID=$!; pids+=($COTURN_PID)
 
 # Parley runs as plain JavaScript (as `npm start` would), not through tsx's loader: bundle serve.ts and the
 # relay worker with esbuild into node_modules/.cache (so bare imports still resolve to node_modules).
-BUILD=node_modules/.cache/parley-turn-bench
-rm -rf "$BUILD"
+# The addon is found at ../../native/build/Release from the loader's file (src/native/index.ts): link
+# native/ there for both bundles (serve.js at $ROOT/dist/turn/, the worker at $ROOT/dist/turn/runner/).
+ROOT=node_modules/.cache/parley-turn-bench
+BUILD=$ROOT/dist/turn
+rm -rf "$ROOT"
 npx esbuild bench/turn/serve.ts src/turn/runner/worker.ts --bundle --platform=node --format=esm --packages=external \
   --outdir="$BUILD" --entry-names='[name]' --log-level=warning
 mkdir -p "$BUILD/runner" && mv "$BUILD/worker.js" "$BUILD/runner/worker.js"
-node "$BUILD/serve.js" "{\"listenIp\":\"127.0.0.1\",\"port\":0,\"users\":[\"test:testpass\"],\"realm\":\"parley\",\"allowLoopbackPeers\":true,\"relayPortMin\":40000,\"relayPortMax\":49999,\"maxAllocationsPerUser\":100000,\"workers\":${PARLEY_WORKERS:-0}}" > "$OUT/parley.json" 2> "$OUT/parley.log" &
+ln -s "$PWD/native" "$ROOT/native" && ln -s "$PWD/native" "$ROOT/dist/native"
+node "$BUILD/serve.js" "{\"listenIp\":\"127.0.0.1\",\"port\":0,\"users\":[\"test:testpass\"],\"realm\":\"parley\",\"allowLoopbackPeers\":true,\"relayPortMin\":40000,\"relayPortMax\":49999,\"maxAllocationsPerUser\":100000,\"workers\":${PARLEY_WORKERS:-0},\"native\":${PARLEY_NATIVE:-true}}" > "$OUT/parley.json" 2> "$OUT/parley.log" &
 PARLEY_PID=$!; pids+=($PARLEY_PID)
 for _ in $(seq 1 100); do grep -q ports "$OUT/parley.json" 2>/dev/null && break; sleep 0.2; done
 grep -q ports "$OUT/parley.json" || { echo "parley did not start"; cat "$OUT/parley.log"; exit 1; }
 PP=$(sed -E 's/.*"udp":([0-9]+).*/\1/' "$OUT/parley.json")
-echo "coturn on $CP, parley on $PP" 
+echo "coturn on $CP, parley on $PP ($(cat "$OUT/parley.json"))"
 
 echo "machine: $(nproc) cores, $(uname -r); coturn: $(turnserver --version 2>/dev/null | head -1); node $(node --version)"
 echo "load before: $(cat /proc/loadavg)"

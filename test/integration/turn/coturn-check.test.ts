@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, selfSignedCert, SHARED_TURN_TOOLS, startPeer, startTurn, type RunningTurn } from './harness.js';
+import { nativeByDefault, run, selfSignedCert, SHARED_TURN_TOOLS, startPeer, startTurn, type RunningTurn } from './harness.js';
 
 const CHECK = join(SHARED_TURN_TOOLS, 'check.sh');
 const SECRET = 'conformance-secret';
@@ -32,6 +32,9 @@ describe('TURN conformance (check.sh with coturn clients)', () => {
     // both data runs use user "test" at once and uclient leaves 777 s probe allocations: lift the per-user quota (32)
     data = await startTurn({ ...base, tlsPort: 0, dtls: true, allowLoopbackPeers: true, maxAllocationsPerUser: 1000 }, { secret: SECRET, tls });
     secure = await startTurn({ ...base, relayPortMin: 48000, relayPortMax: 49999 }, { secret: SECRET });
+    // the default (native relay engine where built) is what these suites check
+    expect(data.native).toBe(nativeByDefault());
+    expect(secure.native).toBe(nativeByDefault());
   });
 
   afterAll(async () => {

@@ -15,7 +15,7 @@ import type { Source } from '../../../src/turn/core/types.js';
 import { encodeChannel, encodeXorAddress, u32 } from '../../../src/turn/stun/attributes.js';
 import { Attr, Class, Method } from '../../../src/turn/stun/constants.js';
 import { encode, getAttr, parse, type OutAttr } from '../../../src/turn/stun/message.js';
-import { startTurn, type RunningTurn } from './harness.js';
+import { nativeByDefault, startTurn, type RunningTurn } from './harness.js';
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -130,6 +130,7 @@ describe('TURN fuzz', () => {
     afterAll(async () => turn?.stop());
 
     it('keeps serving after 100,000 fuzzed datagrams and 2,000 fuzzed TCP frames, memory bounded', async () => {
+      expect(turn.native).toBe(nativeByDefault()); // the datagrams reach the native engine's listening sockets
       const pid = turn.proc.pid as number;
       const before = rss(pid);
       const r = rng(42);

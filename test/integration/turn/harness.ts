@@ -2,9 +2,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { nativeTurnRelayAvailable } from '../../../src/native/turn-relay.js';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const SHARED_TURN_TOOLS = resolve(REPO, '../shared/tools/turn');
@@ -12,6 +13,8 @@ export const SHARED_TURN_TOOLS = resolve(REPO, '../shared/tools/turn');
 export interface RunningTurn {
   proc: ChildProcess;
   ports: { udp: number; tcp: number; tls?: number };
+  /** Whether the server serves UDP clients with the native relay engine (serve.ts reports it). */
+  native: boolean;
   stop(): Promise<void>;
 }
 
@@ -25,10 +28,11 @@ export function startTurn(overrides: Record<string, unknown>, opts: { secret?: s
   return new Promise((resolvePromise, reject) => {
     const rl = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
     rl.once('line', (line) => {
-      const { ports } = JSON.parse(line) as { ports: RunningTurn['ports'] };
+      const { ports, native } = JSON.parse(line) as { ports: RunningTurn['ports']; native: boolean };
       resolvePromise({
         proc,
         ports,
+        native,
         stop: () => stopProcess(proc),
       });
     });
@@ -43,6 +47,14 @@ export function stopProcess(proc: ChildProcess): Promise<void> {
     proc.once('exit', () => (clearTimeout(t), r()));
     proc.kill('SIGTERM');
   });
+}
+
+/**
+ * What the default config selects on this machine: the native relay engine when the addon is built
+ * and there are relay workers (more than one core, turn.workers 0).
+ */
+export function nativeByDefault(): boolean {
+  return nativeTurnRelayAvailable() && availableParallelism() > 1;
 }
 
 /** Start turnutils_peer on 127.0.0.1:3480 (+3481) and wait until it echoes. */
