@@ -7,6 +7,7 @@
  * so that a packet from one peer connection can be sent on another whose SDP negotiated other
  * ids: each implementation maps ids on the way in and out.
  */
+import type { PacketRewrite } from '../rtp/rewrite.js';
 import type { ExtensionIds } from '../rtp/extensions.js';
 
 export type MediaKind = 'audio' | 'video';
@@ -59,8 +60,11 @@ export interface OutgoingTrack {
   readonly ssrc: number;
   readonly rtx: { readonly ssrc: number; readonly payloadType: number } | undefined;
   readonly codec: CodecInfo | undefined;
-  /** Sends one RTP packet (canonical extension ids). Never modifies `packet` (kept for NACKs). */
-  sendRtp(packet: Buffer): void;
+  /**
+   * Sends one RTP packet (canonical extension ids) with `rewrite` applied to the copy that goes out.
+   * Never modifies `packet` (shared by every subscriber, kept for NACKs).
+   */
+  sendRtp(packet: Buffer, rewrite?: PacketRewrite): void;
   /**
    * Ends sending: the m-line becomes inactive at the next negotiation. It is never rejected (port
    * 0): Chromium fails to apply an offer that recycles a rejected m-line into its BUNDLE group

@@ -37,6 +37,7 @@ import type {
 import { parleyCodecs, parleyHeaderExtensions, type WeriftCodecs } from './werift-config.js';
 import { fromCanonical, toCanonical, uriToId } from './werift-extensions.js';
 import { OutgoingHeaderWriter } from './outgoing-header.js';
+import { rewrittenCopy, writeRewrite, type PacketRewrite } from '../rtp/rewrite.js';
 import type { NativeAddon } from '../../native/index.js';
 import { weriftSrtpSender } from './werift-srtp.js';
 
@@ -283,7 +284,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     return { ssrc: this.transceiver.sender.rtxSsrc, payloadType: rtx.payloadType };
   }
 
-  sendRtp(packet: Buffer): void {
+  sendRtp(packet: Buffer, rewrite?: PacketRewrite): void {
     const dtls = this.transceiver.sender.dtlsTransport as RTCDtlsTransport | undefined;
     // once negotiated the codec stays known: no CodecInfo built per packet
     this.codecKnown ||= this.codec !== undefined;
@@ -302,13 +303,16 @@ class WeriftOutgoingTrack implements OutgoingTrack {
       const out = Buffer.allocUnsafe(headerLength + packet.length - header.payloadStart + srtp.tagLength);
       header.write(packet, out, Date.now());
       packet.copy(out, headerLength, header.payloadStart);
+      if (rewrite !== undefined) writeRewrite(out, headerLength, rewrite);
       const outcome = srtp.sealAndSend(dtls, out, headerLength);
       if (outcome === 'failed') this.onDrop();
       else if (outcome === 'native') this.transport.sentNative++;
       else this.transport.sentDirect++;
       return;
     }
-    this.sendGeneral(dtls, packet, mid);
+    const copy = rewrite === undefined ? packet : rewrittenCopy(packet, rewrite);
+    if (copy === undefined) this.onDrop();
+    else this.sendGeneral(dtls, copy, mid);
   }
 
   /**

@@ -5,9 +5,10 @@
  * PLI/FIR turned into a keyframe request upstream, REMB fed to the estimator. Sinks are injected;
  * no sockets here. The shared incoming Buffer is never modified.
  */
-import { applyRewrite, parseRtpHeader, rtpPayload, type RtpHeader } from '../rtp/header.js';
+import { parseRtpHeader, rtpPayload, type RtpHeader } from '../rtp/header.js';
+import { rewrittenCopy, type PacketRewrite } from '../rtp/rewrite.js';
 import { isKeyframe, type VideoCodec } from '../rtp/keyframe.js';
-import { pictureIdFields, writePictureId, writeTl0PicIdx } from '../rtp/picture-id.js';
+import { pictureIdFields } from '../rtp/picture-id.js';
 import { PictureIdMunger, type PictureIdContinuation } from './picture-id-munger.js';
 
 /**
@@ -27,20 +28,14 @@ import { Forwarder, type KeyframeRequest, type TrackKind } from './forwarder.js'
 import type { LayerConstraints, LayerInfo } from './layer-selection.js';
 import { RetransmissionBuffer, type RetransmissionBufferOptions } from './retransmission-buffer.js';
 
-/** What a down-track changed in a packet it sent, kept to rebuild the packet for a NACK. */
-interface SentRewrite {
-  readonly sequenceNumber: number;
-  readonly timestamp: number;
-  readonly ssrc: number;
-  readonly payloadType?: number;
-  readonly picture?: { readonly pictureId: number; readonly tl0PicIdx: number };
-}
 
 export interface DownTrackSinks {
   /**
-   * Sends one RTP packet to the subscriber: this subscriber's own copy (NACK answers are rebuilt
-   * from the publisher's packet, so the callee may keep or reuse it).
+   * Forwards a publisher packet to the subscriber: `packet` is shared by every subscriber and never
+   * modified; `rewrite` goes into the copy that is sent (OutgoingTrack.sendRtp does both).
    */
+  forwardRtp(packet: Buffer, rewrite: PacketRewrite): void;
+  /** Sends a packet already rewritten for this subscriber (a NACK answer; the callee may keep it). */
   sendRtp(packet: Buffer): void;
   /** Asks the publisher track for a keyframe of a layer (the fan-out throttles it). */
   requestKeyframe(layer: number): void;
@@ -81,7 +76,7 @@ export class DownTrack {
   readonly drops = new DropCounters();
   private readonly codec: VideoCodec | undefined;
   private readonly payloadType: number | undefined;
-  private readonly buffer: RetransmissionBuffer<SentRewrite>;
+  private readonly buffer: RetransmissionBuffer<PacketRewrite>;
   /** VP8/VP9: PictureID and TL0PICIDX kept continuous across layer switches. */
   private readonly pictureIds: PictureIdMunger | undefined;
   private readonly sinks: DownTrackSinks;
@@ -111,9 +106,9 @@ export class DownTrack {
         ? { initialSequenceNumber: opts.continueFrom.sequenceNumber, initialTimestamp: opts.continueFrom.timestamp }
         : {}),
     });
-    this.buffer = new RetransmissionBuffer<SentRewrite>({
+    this.buffer = new RetransmissionBuffer<PacketRewrite>({
       clock: opts.clock,
-      materialize: (packet, rewrite) => this.rewritten(packet, parseRtpHeader(packet), rewrite),
+      materialize: (packet, rewrite) => rewrittenCopy(packet, rewrite) ?? packet,
       ...(opts.bufferCapacity !== undefined ? { capacity: opts.bufferCapacity } : {}),
       ...(opts.rtx !== undefined ? { rtx: opts.rtx } : {}),
     });
@@ -166,37 +161,26 @@ export class DownTrack {
       this.drops.count(decision.reason);
       return;
     }
-    let picture: { pictureId: number; tl0PicIdx: number } | undefined;
+    let picture: PacketRewrite['picture'];
     if (this.pictureIds !== undefined && this.codec !== undefined) {
       const fields = pictureIdFields(this.codec, rtpPayload(packet, header));
-      if (fields.pictureIdOffset >= 0 || fields.tl0Offset >= 0) picture = this.pictureIds.map(fields, decision.switchedToLayer !== undefined);
+      if (fields.pictureIdOffset >= 0 || fields.tl0Offset >= 0) {
+        picture = { codec: this.codec, ...this.pictureIds.map(fields, decision.switchedToLayer !== undefined) };
+      }
     }
-    const rewrite: SentRewrite = {
+    const rewrite: PacketRewrite = {
       sequenceNumber: decision.sequenceNumber,
       timestamp: decision.timestamp,
       ssrc: decision.ssrc,
       ...(this.payloadType !== undefined ? { payloadType: this.payloadType } : {}),
       ...(picture !== undefined ? { picture } : {}),
     };
-    const copy = this.rewritten(packet, header, rewrite);
-    // the publisher's packet is kept, shared and unmodified: a NACK rebuilds this copy from it
+    // the publisher's packet is kept, shared and unmodified: the engine writes the rewrite into the
+    // buffer it sends, and a NACK rebuilds this subscriber's copy from the two
     this.buffer.store(decision.sequenceNumber, packet, rewrite);
     this.packetsSent++;
-    this.bytesSent += copy.length;
-    this.sinks.sendRtp(copy);
-  }
-
-  /** This subscriber's copy of a publisher packet: header rewritten, PictureID continued. */
-  private rewritten(packet: Buffer, header: RtpHeader | undefined, rewrite: SentRewrite): Buffer {
-    const copy = Buffer.from(packet);
-    applyRewrite(copy, rewrite);
-    if (rewrite.picture !== undefined && header !== undefined && this.codec !== undefined) {
-      const payload = rtpPayload(copy, header);
-      const fields = pictureIdFields(this.codec, payload);
-      writePictureId(payload, fields, rewrite.picture.pictureId);
-      writeTl0PicIdx(payload, fields, rewrite.picture.tl0PicIdx);
-    }
-    return copy;
+    this.bytesSent += packet.length;
+    this.sinks.forwardRtp(packet, rewrite);
   }
 
   /** RTCP from the subscriber addressed to this track's SSRC. */

@@ -4,3 +4,4 @@ export * from './extensions.js';
 export * from './rtcp.js';
 export * from './rtx.js';
 export * from './keyframe.js';
+export * from './rewrite.js';

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DownTrack, TrackFanout, NO_LAYER } from '../../../src/media/forwarding/index.js';
 import {
   buildRtpPacket,
+  rewrittenCopy,
   isVp8Keyframe,
   parseRtpHeader,
   rtpPayload,
@@ -89,6 +90,7 @@ function subscribe(fanout: TrackFanout, clock: Clock, ssrc: number, targetLayer:
     targetLayer,
     rtx: { ssrc: ssrc + 1, payloadType: 101 },
     sinks: {
+      forwardRtp: (p, rewrite) => got.push(rewrittenCopy(p, rewrite)!),
       sendRtp: (p) => (parseRtpHeader(p)?.ssrc === ssrc ? got : rtx).push(p),
       requestKeyframe: (layer) => fanout.requestKeyframe(layer),
     },

@@ -90,7 +90,7 @@ describe('werift loopback through the forwarding core', () => {
       ...(out.rtx !== undefined ? { rtx: out.rtx } : {}),
       clockRate: 90000,
       clock: monotonicClock,
-      sinks: { sendRtp: (p) => out.sendRtp(p), requestKeyframe: (layer) => fanout.requestKeyframe(layer) },
+      sinks: { forwardRtp: (p, rewrite) => out.sendRtp(p, rewrite), sendRtp: (p) => out.sendRtp(p), requestKeyframe: (layer) => fanout.requestKeyframe(layer) },
     });
     const router = new SubscriberRtcpRouter();
     router.add(downTrack);

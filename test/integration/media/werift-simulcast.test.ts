@@ -124,7 +124,7 @@ describe('werift simulcast receive and layer switching', () => {
       clockRate: 90000,
       clock: monotonicClock,
       targetLayer: 0,
-      sinks: { sendRtp: (p) => out.sendRtp(p), requestKeyframe: (l) => fanout.requestKeyframe(l) },
+      sinks: { forwardRtp: (p, rewrite) => out.sendRtp(p, rewrite), sendRtp: (p) => out.sendRtp(p), requestKeyframe: (l) => fanout.requestKeyframe(l) },
     });
     const router = new SubscriberRtcpRouter();
     router.add(downTrack);

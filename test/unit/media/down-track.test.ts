@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DownTrack } from '../../../src/media/forwarding/down-track.js';
 import { parseRtpHeader, buildRtpPacket } from '../../../src/media/rtp/index.js';
 import { FakeClock, vp8Packet } from './helpers.js';
+import { rewrittenCopy } from '../../../src/media/rtp/rewrite.js';
 
 function setup(clock: FakeClock, rtx?: { ssrc: number; payloadType: number }) {
   const sent: Buffer[] = [];
@@ -16,6 +17,7 @@ function setup(clock: FakeClock, rtx?: { ssrc: number; payloadType: number }) {
     clock: clock.fn,
     ...(rtx !== undefined ? { rtx } : {}),
     sinks: {
+      forwardRtp: (p, r) => sent.push(rewrittenCopy(p, r)!),
       sendRtp: (p) => sent.push(p),
       requestKeyframe: (l) => keyframes.push(l),
       onBandwidthEstimate: (b) => estimates.push(b),
@@ -71,7 +73,7 @@ describe('DownTrack (apply step)', () => {
   it('audio passes without keyframes', () => {
     const clock = new FakeClock();
     const sent: Buffer[] = [];
-    const dt = new DownTrack({ kind: 'audio', ssrc: 3, clockRate: 48000, clock: clock.fn, sinks: { sendRtp: (p) => sent.push(p), requestKeyframe: () => undefined } });
+    const dt = new DownTrack({ kind: 'audio', ssrc: 3, clockRate: 48000, clock: clock.fn, sinks: { forwardRtp: (p, r) => sent.push(rewrittenCopy(p, r)!), sendRtp: (p) => sent.push(p), requestKeyframe: () => undefined } });
     dt.start();
     dt.writeRtp(buildRtpPacket({ payloadType: 111, sequenceNumber: 9, timestamp: 960, ssrc: 4, payload: Buffer.from([1]) }), 0);
     expect(sent).toHaveLength(1);
@@ -105,7 +107,7 @@ describe('TrackFanout packet ownership', () => {
         ssrc: 500 + i,
         clockRate: 90000,
         clock: clock.fn,
-        sinks: { sendRtp: (p) => got[i]?.push(p), requestKeyframe: (l) => fanout.requestKeyframe(l) },
+        sinks: { forwardRtp: (p, r) => got[i]?.push(rewrittenCopy(p, r)!), sendRtp: (p) => got[i]?.push(p), requestKeyframe: (l) => fanout.requestKeyframe(l) },
       });
       fanout.add(dt);
       dt.start();

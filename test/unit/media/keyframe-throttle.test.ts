@@ -38,7 +38,7 @@ describe('TrackFanout keyframe fan-in', () => {
         ssrc: 1000 + i,
         clockRate: 90000,
         clock: clock.fn,
-        sinks: { sendRtp: () => undefined, requestKeyframe: (layer) => fanout.requestKeyframe(layer) },
+        sinks: { forwardRtp: () => undefined, sendRtp: () => undefined, requestKeyframe: (layer) => fanout.requestKeyframe(layer) },
       });
       fanout.add(dt);
       return dt;

@@ -4,6 +4,7 @@ import { PictureIdMunger } from '../../../src/media/forwarding/picture-id-munger
 import { buildRtpPacket, parseRtpHeader, rtpPayload } from '../../../src/media/rtp/index.js';
 import { pictureIdFields, writePictureId, writeTl0PicIdx } from '../../../src/media/rtp/picture-id.js';
 import { FakeClock } from './helpers.js';
+import { rewrittenCopy } from '../../../src/media/rtp/rewrite.js';
 
 /** VP8 payload with X, I (15-bit PictureID), L (TL0PICIDX) and T; keyframe sets P=0. */
 function vp8(pictureId: number, tl0: number, keyframe: boolean): Buffer {
@@ -56,7 +57,7 @@ describe('DownTrack with simulcast VP8', () => {
     const sent: Buffer[] = [];
     const dt = new DownTrack({
       kind: 'video', codec: 'vp8', ssrc: 0xd0d0, clockRate: 90000, clock: clock.fn, targetLayer: 1,
-      sinks: { sendRtp: (p) => sent.push(p), requestKeyframe: () => undefined },
+      sinks: { forwardRtp: (p, r) => sent.push(rewrittenCopy(p, r)!), sendRtp: (p) => sent.push(p), requestKeyframe: () => undefined },
     });
     dt.start();
     const packet = (layer: number, i: number, keyframe: boolean) =>

@@ -15,7 +15,7 @@ describe('SubscriberRtcpRouter', () => {
         ssrc,
         clockRate: 90000,
         clock: clock.fn,
-        sinks: { sendRtp: () => sent.push(ssrc), requestKeyframe: (l) => keyframes.push(`${ssrc}:${l}`) },
+        sinks: { forwardRtp: () => sent.push(ssrc), sendRtp: () => sent.push(ssrc), requestKeyframe: (l) => keyframes.push(`${ssrc}:${l}`) },
       });
     const a = make(10);
     const b = make(20);

@@ -6,6 +6,7 @@ import { fromCanonical } from '../../../src/media/engine/werift-extensions.js';
 import { WeriftSrtpSender } from '../../../src/media/engine/werift-srtp.js';
 import { requireNative } from '../native/require-native.js';
 import { EXT_URI } from '../../../src/media/rtp/extensions.js';
+import { rewrittenCopy, writeRewrite, type PacketRewrite } from '../../../src/media/rtp/rewrite.js';
 
 /** Subscriber id maps: Parley's own offer, canonical-equal ids, ids only two-byte headers carry, none. */
 const SUBSCRIBERS: ReadonlyArray<{ name: string; ids: Map<string, number> }> = [
@@ -49,12 +50,20 @@ function general(session: SrtpSession, packet: Buffer, ids: Map<string, number>,
 }
 
 /** The fast path, as WeriftOutgoingTrack.sendRtp runs it. */
-function fast(writer: OutgoingHeaderWriter, sender: WeriftSrtpSender, packet: Buffer, mid: string | undefined, now: number): Buffer | undefined {
+function fast(
+  writer: OutgoingHeaderWriter,
+  sender: WeriftSrtpSender,
+  packet: Buffer,
+  mid: string | undefined,
+  now: number,
+  rewrite?: PacketRewrite,
+): Buffer | undefined {
   if (!writer.layout(packet, mid)) return undefined;
   const plaintext = packet.subarray(writer.payloadStart);
   const out = Buffer.alloc(writer.headerLength + plaintext.length + sender.tagLength);
   writer.write(packet, out, now);
   plaintext.copy(out, writer.headerLength);
+  if (rewrite !== undefined) writeRewrite(out, writer.headerLength, rewrite);
   sender.seal(out, writer.headerLength);
   return out;
 }
@@ -87,6 +96,30 @@ describe.each([
           now += 7.3;
         }
       }
+    }
+  });
+
+  it("writes a subscriber's rewrite (SSRC, seq, ts, payload type, VP8 PictureID) as the general path does on a rewritten copy", () => {
+    const { reference, sender } = pair(id);
+    const writer = new OutgoingHeaderWriter(SUBSCRIBERS[0]!.ids);
+    for (const level of [true, false]) {
+      const packet = canonical(70, { level, size: 300 });
+      const payloadOffset = packet.length - 300;
+      packet.set([0x80, 0xc0, 0x80 | 0x12, 0x34, 0x56], payloadOffset); // X, I + L: 15-bit PictureID, TL0PICIDX
+      const before = Buffer.from(packet);
+      const rewrite: PacketRewrite = {
+        sequenceNumber: 4242,
+        timestamp: 0xfedcba98,
+        ssrc: 0x0badf00d,
+        payloadType: 100,
+        picture: { codec: 'vp8', pictureId: 0x7001, tl0PicIdx: 9 },
+      };
+      const copy = rewrittenCopy(packet, rewrite)!;
+      expect(copy.readUInt16BE(payloadOffset + 2)).toBe(0x8000 | 0x7001);
+      expect(copy[payloadOffset + 4]).toBe(9);
+      const actual = fast(writer, sender, packet, '1', 5000, rewrite);
+      expect(actual?.toString('hex')).toBe(general(reference, copy, SUBSCRIBERS[0]!.ids, '1', 5000).toString('hex'));
+      expect(packet.equals(before)).toBe(true);
     }
   });
 
