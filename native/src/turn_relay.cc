@@ -58,11 +58,11 @@ Allocation* GetAllocation(napi_env env, Engine* e, napi_value v) {
   return it == e->allocations.end() ? nullptr : it->second;
 }
 
-int OpenUdp(const sockaddr_storage* local, socklen_t length, bool reuse_port, int buffer) {
+int OpenUdp(const sockaddr_storage* local, socklen_t length, bool reuse_port, int buffer, bool reuse_address) {
   const int fd = socket(local->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_address) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     const int err = errno;
     close(fd);
@@ -144,8 +144,11 @@ napi_value Listen(napi_env env, napi_callback_info info) {
   }
   Sock*& slot = local.ss_family == AF_INET6 ? e->listen6 : e->listen4;
   if (slot) return Int(env, -EADDRINUSE);
-  const int fd = OpenUdp(&local, length, reuse, 1 << 20);
+  // port 0 (tests): a port of its own; SO_REUSEADDR there could share another socket's port
+  const int fd = port == 0 ? OpenUdp(&local, length, false, 1 << 20, false) : OpenUdp(&local, length, reuse, 1 << 20, true);
   if (fd < 0) return Int(env, fd);
+  const int one = 1;
+  if (port == 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // for turnRelayConnect
   sockaddr_storage bound;
   socklen_t bound_length = sizeof bound;
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
@@ -181,25 +184,66 @@ napi_value SendFrom(napi_env env, napi_callback_info info) {
   return Int(env, n < 0 ? -errno : n);
 }
 
-// turnRelayAdopt(engine, alloc, fd4, fd6, clientIp, clientPort, bytesPerSecond): the engine takes a
-// duplicate of each relay socket (-1 = none) and relays for the allocation; 0 or -errno.
+// turnRelayBind(engine, ip, port): a non-blocking UDP socket bound to ip:port (a relay socket for
+// turnRelayAdopt), its descriptor or -errno.
+napi_value Bind(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  Engine* e = GetEngine(env, info, &argc, argv);
+  char ip[64];
+  int64_t port = -1;
+  sockaddr_storage local;
+  socklen_t length;
+  if (!e || argc < 3 || !GetString(env, argv[1], ip, sizeof ip) || !GetInt(env, argv[2], &port) ||
+      !turn::ParseAddress(ip, static_cast<int>(port), &local, &length)) {
+    return Throw(env, "turnRelayBind(engine, ip, port)");
+  }
+  const int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Int(env, -errno);
+  const int one = 1;
+  if (local.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), length) != 0) {
+    const int err = errno;
+    close(fd);
+    return Int(env, -err);
+  }
+  return Int(env, fd);
+}
+
+// turnRelayCloseFd(engine, fd): closes a descriptor from turnRelayBind that was not adopted.
+napi_value CloseFd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int64_t fd = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2 || !GetInt(env, argv[1], &fd) || fd < 3 ||
+      fd > 0x7fffffff) {
+    return Throw(env, "turnRelayCloseFd(engine, fd)");
+  }
+  close(static_cast<int>(fd));
+  return nullptr;
+}
+
+// turnRelayAdopt(engine, alloc, fd4, fd6, clientIp, clientPort, bytesPerSecond, own): the engine
+// relays for the allocation through these relay sockets (-1 = none): its own descriptors when `own`
+// (from turnRelayBind), else duplicates (of a dgram socket's, which the caller then closes); 0 or -errno.
 napi_value Adopt(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   Engine* e = GetEngine(env, info, &argc, argv);
   int64_t id = -1, fd4 = -1, fd6 = -1, port = -1;
   double rate = 0;
+  bool own = false;
   char ip[64];
   sockaddr_storage client;
   socklen_t client_length;
-  if (!e || argc < 7 || !GetInt(env, argv[1], &id) || id <= 0 || id > 0xffffffffLL || !GetInt(env, argv[2], &fd4) ||
+  if (!e || argc < 8 || napi_get_value_bool(env, argv[7], &own) != napi_ok || !GetInt(env, argv[1], &id) || id <= 0 || id > 0xffffffffLL || !GetInt(env, argv[2], &fd4) ||
       !GetInt(env, argv[3], &fd6) || !GetString(env, argv[4], ip, sizeof ip) || !GetInt(env, argv[5], &port) ||
       !GetDouble(env, argv[6], &rate) || rate < 0 || fd4 < -1 || fd6 < -1 || fd4 > 0x7fffffff || fd6 > 0x7fffffff ||
       !turn::ParseAddress(ip, static_cast<int>(port), &client, &client_length)) {
-    return Throw(env, "turnRelayAdopt(engine, alloc, fd4, fd6, clientIp, clientPort, bytesPerSecond)");
+    return Throw(env, "turnRelayAdopt(engine, alloc, fd4, fd6, clientIp, clientPort, bytesPerSecond, own)");
   }
   const uint32_t key = static_cast<uint32_t>(id);
-  if (e->allocations.count(key)) return Int(env, -EEXIST);
+  if (e->allocations.count(key) || (fd4 < 0 && fd6 < 0)) return Int(env, -EEXIST);
   Allocation* a = new Allocation();
   a->id = key;
   a->client_addr = client;
@@ -207,22 +251,29 @@ napi_value Adopt(napi_env env, napi_callback_info info) {
   a->rate = rate;
   const int64_t fds[2] = {fd4, fd6};
   Sock** slots[2] = {&a->relay4, &a->relay6};
+  int err = 0;
   for (int i = 0; i < 2; i++) {
     if (fds[i] < 0) continue;
-    const int d = fcntl(static_cast<int>(fds[i]), F_DUPFD_CLOEXEC, 3);
+    if (err != 0) {  // owned descriptors are the engine's whatever happens
+      if (own) close(static_cast<int>(fds[i]));
+      continue;
+    }
+    const int d = own ? static_cast<int>(fds[i]) : fcntl(static_cast<int>(fds[i]), F_DUPFD_CLOEXEC, 3);
     if (d < 0) {
-      const int err = errno;
-      turn::CloseSock(a->relay4);
-      delete a;
-      return Int(env, -err);
+      err = errno;
+      continue;
     }
     *slots[i] = turn::OpenSock(e, d, SockKind::kRelay, key);
     if (!*slots[i]) {
       close(d);
-      turn::CloseSock(a->relay4);
-      delete a;
-      return Int(env, -ENOMEM);
+      err = ENOMEM;
     }
+  }
+  if (err != 0) {
+    turn::CloseSock(a->relay4);
+    turn::CloseSock(a->relay6);
+    delete a;
+    return Int(env, -err);
   }
   e->allocations[key] = a;
   return Int(env, 0);
@@ -246,7 +297,7 @@ napi_value Connect(napi_env env, napi_callback_info info) {
   if (!a) return Int(env, -ENOENT);
   if (a->client) return Int(env, 0);
   if (local.ss_family != a->client_addr.ss_family) return Int(env, -EAFNOSUPPORT);
-  const int fd = OpenUdp(&local, length, false, 0);
+  const int fd = OpenUdp(&local, length, false, 0, true);
   if (fd < 0) return Int(env, fd);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&a->client_addr), a->client_length) != 0) {
     const int err = errno;
@@ -403,6 +454,8 @@ void InitTurnRelay(napi_env env, napi_value exports) {
   SetFunction(env, exports, "turnRelayCreate", Create);
   SetFunction(env, exports, "turnRelayListen", Listen);
   SetFunction(env, exports, "turnRelaySendFrom", SendFrom);
+  SetFunction(env, exports, "turnRelayBind", Bind);
+  SetFunction(env, exports, "turnRelayCloseFd", CloseFd);
   SetFunction(env, exports, "turnRelayAdopt", Adopt);
   SetFunction(env, exports, "turnRelayConnect", Connect);
   SetFunction(env, exports, "turnRelaySendClient", SendClient);

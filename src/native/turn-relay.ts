@@ -13,7 +13,9 @@ interface TurnRelayAddon {
   turnRelayCreate(onDatagrams: (batch: unknown[]) => void): Engine;
   turnRelayListen(e: Engine, ip: string, port: number, reusePort: boolean): number;
   turnRelaySendFrom(e: Engine, ip: string, port: number, data: Buffer): number;
-  turnRelayAdopt(e: Engine, alloc: number, fd4: number, fd6: number, clientIp: string, clientPort: number, bytesPerSecond: number): number;
+  turnRelayBind(e: Engine, ip: string, port: number): number;
+  turnRelayCloseFd(e: Engine, fd: number): void;
+  turnRelayAdopt(e: Engine, alloc: number, fd4: number, fd6: number, clientIp: string, clientPort: number, bytesPerSecond: number, own: boolean): number;
   turnRelayConnect(e: Engine, alloc: number, listenIp: string, listenPort: number): number;
   turnRelaySendClient(e: Engine, alloc: number, data: Buffer): number;
   turnRelayToPeer(e: Engine, alloc: number, ip: string, port: number, data: Buffer): number;
@@ -45,6 +47,27 @@ export interface RelayEntries {
   readonly permissions: ReadonlyMap<string, number>;
   readonly channels: Iterable<{ readonly number: number; readonly peer: { readonly ip: string; readonly port: number }; readonly expires: number }>;
 }
+
+/** A relay socket bound by the engine, not yet adopted: closing it closes the descriptor. */
+export class NativeRelaySocket {
+  private open = true;
+
+  constructor(readonly fd: number, private readonly closeFd: (fd: number) => void) {}
+
+  /** The engine owns the descriptor now (adopt). */
+  release(): number {
+    this.open = false;
+    return this.fd;
+  }
+
+  close(): void {
+    if (this.open) this.closeFd(this.fd);
+    this.open = false;
+  }
+}
+
+/** A relay socket handed to adopt(): bound by the engine, or a bound dgram socket. */
+export type RelaySocket = NativeRelaySocket | Socket;
 
 const DROP_NAMES = ['no_permission', 'bandwidth', 'truncated', 'native_send_error'] as const;
 
@@ -86,16 +109,28 @@ export class NativeTurnRelay {
     return !this.closed && this.n.turnRelaySendFrom(this.engine, ip, port, data) >= 0;
   }
 
+  /** A UDP relay socket bound to ip:port by the engine, or undefined when the port is taken (or on error). */
+  bind(ip: string, port: number): NativeRelaySocket | undefined {
+    if (this.closed) return undefined;
+    const fd = this.n.turnRelayBind(this.engine, ip, port);
+    return fd >= 0 ? new NativeRelaySocket(fd, (d) => this.n.turnRelayCloseFd(this.engine, d)) : undefined;
+  }
+
   /**
-   * Relay for allocation `alloc` through its bound relay sockets: the engine keeps duplicates of
-   * their descriptors, so the caller closes the dgram sockets afterwards. False when it could not.
+   * Relay for allocation `alloc` through its relay sockets. The engine takes sockets it bound
+   * (bind(), whatever the outcome) and duplicates of dgram sockets' descriptors (the caller closes
+   * the dgram sockets afterwards). False when it could not.
    */
-  adopt(alloc: number, udp4: Socket | undefined, udp6: Socket | undefined, client: { ip: string; port: number }, bytesPerSecond: number): boolean {
+  adopt(alloc: number, udp4: RelaySocket | undefined, udp6: RelaySocket | undefined, client: { ip: string; port: number }, bytesPerSecond: number): boolean {
     if (this.closed) return false;
-    const fd4 = udp4 ? udpSocketFd(udp4) : -1;
-    const fd6 = udp6 ? udpSocketFd(udp6) : -1;
+    const own = udp4 instanceof NativeRelaySocket || udp6 instanceof NativeRelaySocket;
+    const kinds = [udp4, udp6].filter((s) => s !== undefined).map((s) => s instanceof NativeRelaySocket);
+    if (kinds.some((k) => k !== own)) return false; // both bound the same way
+    const fd = (s: RelaySocket | undefined): number | undefined => (s === undefined ? -1 : s instanceof NativeRelaySocket ? s.release() : udpSocketFd(s));
+    const fd4 = fd(udp4);
+    const fd6 = fd(udp6);
     if (fd4 === undefined || fd6 === undefined) return false;
-    return this.n.turnRelayAdopt(this.engine, alloc, fd4, fd6, client.ip, client.port, bytesPerSecond) === 0;
+    return this.n.turnRelayAdopt(this.engine, alloc, fd4, fd6, client.ip, client.port, bytesPerSecond, own) === 0;
   }
 
   /** Open the allocation's socket connected to its client (on the listening address). */

@@ -15,7 +15,11 @@ export interface PortRange {
 export const literalLookup = (address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void =>
   callback(null, address, address.includes(':') ? 6 : 4);
 
-const bindUdp = (ip: string, port: number): Promise<dgram.Socket | undefined> =>
+/** Binds one UDP socket to ip:port, or undefined when it cannot (port taken). */
+export type UdpBinder<S extends { close(): void }> = (ip: string, port: number) => Promise<S | undefined> | S | undefined;
+
+/** The default binder: a dgram socket. */
+export const bindDgram: UdpBinder<dgram.Socket> = (ip, port) =>
   new Promise((resolve) => {
     const s = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', lookup: literalLookup as never }); // default buffers: overload drops, it does not queue seconds of media
     const fail = (): void => {
@@ -29,24 +33,30 @@ const bindUdp = (ip: string, port: number): Promise<dgram.Socket | undefined> =>
     });
   });
 
-export interface UdpRelayBinding {
-  socket: dgram.Socket;
+export interface UdpRelayBinding<S> {
+  socket: S;
   port: number;
   /** The socket holding port+1 for a later RESERVATION-TOKEN allocation. */
-  reserved?: dgram.Socket;
+  reserved?: S;
 }
 
-/** Bind a UDP relay socket; `even` asks for an even port, `reserveNext` also holds port+1. */
-export async function bindUdpRelay(r: PortRange, even: boolean, reserveNext: boolean, attempts = 64): Promise<UdpRelayBinding | undefined> {
+/** Bind a UDP relay socket with `bind`; `even` asks for an even port, `reserveNext` also holds port+1. */
+export async function bindUdpRelay<S extends { close(): void }>(
+  bind: UdpBinder<S>,
+  r: PortRange,
+  even: boolean,
+  reserveNext: boolean,
+  attempts = 64,
+): Promise<UdpRelayBinding<S> | undefined> {
   const span = r.max - r.min + 1;
   for (let i = 0; i < attempts; i++) {
     let port = r.min + Math.floor(Math.random() * span);
     if (even && port % 2 === 1) port = port + 1 > r.max ? port - 1 : port + 1;
     if (port < r.min || (reserveNext && port + 1 > r.max)) continue;
-    const s = await bindUdp(r.ip, port);
+    const s = await bind(r.ip, port);
     if (!s) continue;
     if (!reserveNext) return { socket: s, port };
-    const next = await bindUdp(r.ip, port + 1);
+    const next = await bind(r.ip, port + 1);
     if (next) return { socket: s, port, reserved: next };
     s.close();
   }

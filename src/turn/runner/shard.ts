@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 import net from 'node:net';
-import type { NativeTurnRelay } from '../../native/turn-relay.js';
+import { NativeRelaySocket, type NativeTurnRelay, type RelaySocket } from '../../native/turn-relay.js';
 import type { TransportAddress } from '../stun/address.js';
 import { TurnCore } from '../core/core.js';
 import type { Action, CoreOptions, Source } from '../core/types.js';
-import { bindTcpRelay, bindUdpRelay, type PortRange } from './relay-ports.js';
+import { bindDgram, bindTcpRelay, bindUdpRelay, type PortRange, type UdpBinder } from './relay-ports.js';
 
 export interface ClientIo {
   send(to: Source, data: Buffer): void;
@@ -35,11 +35,13 @@ interface Relay {
 }
 
 interface Reserved {
-  socket: dgram.Socket;
+  socket: RelaySocket;
   family: 4 | 6;
   port: number;
   expires: number;
 }
+
+const isDgram = (s: RelaySocket | undefined): s is dgram.Socket | undefined => !(s instanceof NativeRelaySocket);
 
 const udpFor = (r: Relay | undefined, family: 4 | 6): dgram.Socket | undefined => (family === 6 ? r?.udp6 : r?.udp4);
 
@@ -79,8 +81,13 @@ export class Shard {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
+  /** Relay sockets: bound by the native engine in native mode (UDP clients only), else dgram sockets. */
+  private readonly binder: UdpBinder<RelaySocket>;
+
   constructor(private readonly o: ShardOptions) {
     this.core = new TurnCore(o.core);
+    const n = o.native;
+    this.binder = n ? (ip, port) => n.bind(ip, port) : bindDgram;
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
   }
@@ -188,11 +195,11 @@ export class Shard {
       return this.applyAll(this.core.relayOpened(id, { ok: true, relays: [this.advertised(primary, b.port)] }, Date.now()));
     }
     const first = await this.bindFirst(a, primary, range);
-    let second: { socket: dgram.Socket; port: number } | undefined;
+    let second: { socket: RelaySocket; port: number } | undefined;
     let additionalError: 440 | 508 | undefined;
     if (first && additional !== undefined) {
       const r6 = this.rangeFor(additional);
-      second = r6 && (await bindUdpRelay(r6, a.evenPort, false));
+      second = r6 && (await bindUdpRelay(this.binder, r6, a.evenPort, false));
       if (!second) additionalError = r6 ? 508 : 440;
     }
     if (!first || this.closed) {
@@ -204,8 +211,14 @@ export class Shard {
     const relays = [this.advertised(first.family, first.port)];
     if (second && additional !== undefined) relays.push(this.advertised(additional, second.port));
     if (!this.adoptNative(id, relay, first, second && additional !== undefined ? { socket: second.socket, family: additional } : undefined)) {
-      this.listen(id, relay, first.socket, first.family);
-      if (second && additional !== undefined) this.listen(id, relay, second.socket, additional);
+      const [s1, s2] = [first.socket, second?.socket];
+      if (!isDgram(s1) || !isDgram(s2)) {
+        s1.close();
+        s2?.close();
+        return fail(508);
+      }
+      this.listen(id, relay, s1, first.family);
+      if (s2 && additional !== undefined) this.listen(id, relay, s2, additional);
     }
     this.relays.set(id, relay);
     this.applyAll(this.core.relayOpened(id, { ok: true, relays, token: first.token, additionalError }, Date.now()));
@@ -216,7 +229,7 @@ export class Shard {
     a: Extract<Action, { kind: 'openRelay' }>,
     family: 4 | 6,
     range: PortRange,
-  ): Promise<{ socket: dgram.Socket; port: number; family: 4 | 6; token?: Buffer } | undefined> {
+  ): Promise<{ socket: RelaySocket; port: number; family: 4 | 6; token?: Buffer } | undefined> {
     if (a.token) {
       const key = a.token.toString('hex');
       const t = this.tokens.get(key);
@@ -224,7 +237,7 @@ export class Shard {
       // the token's socket decides the family (the request cannot carry REQUESTED-ADDRESS-FAMILY)
       return t && { socket: t.socket, port: t.port, family: t.family };
     }
-    const b = await bindUdpRelay(range, a.evenPort, a.reserveNext);
+    const b = await bindUdpRelay(this.binder, range, a.evenPort, a.reserveNext);
     if (!b) return undefined;
     if (!b.reserved) return { socket: b.socket, port: b.port, family };
     const token = randomBytes(8);
@@ -237,12 +250,12 @@ export class Shard {
    * Native mode: the engine takes the relay sockets (duplicated descriptors; the dgram sockets are
    * closed) and relays for the allocation. False when there is no engine or it could not.
    */
-  private adoptNative(id: number, relay: Relay, first: { socket: dgram.Socket; family: 4 | 6 }, second: { socket: dgram.Socket; family: 4 | 6 } | undefined): boolean {
+  private adoptNative(id: number, relay: Relay, first: { socket: RelaySocket; family: 4 | 6 }, second: { socket: RelaySocket; family: 4 | 6 } | undefined): boolean {
     const n = this.o.native;
     if (!n || relay.src.transport !== 'udp') return false;
-    const byFamily = (f: 4 | 6): dgram.Socket | undefined => (first.family === f ? first.socket : second?.family === f ? second.socket : undefined);
+    const byFamily = (f: 4 | 6): RelaySocket | undefined => (first.family === f ? first.socket : second?.family === f ? second.socket : undefined);
     if (!n.adopt(id, byFamily(4), byFamily(6), relay.src.address, this.o.core.maxBitrate / 8)) return false;
-    first.socket.close();
+    first.socket.close(); // a dgram socket (the engine has a duplicate), or a no-op
     second?.socket.close();
     relay.native = true;
     return true;
