@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { turnSection } from '../../src/config/turn.js';
 import { iceServersFor } from '../../src/turn/index.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { startTurn, type RunningTurn } from '../integration/turn/harness.js';
+import { nativeByDefault, startTurn, type RunningTurn } from '../integration/turn/harness.js';
 
 const SECRET = 'chromium-e2e-secret';
 
@@ -93,6 +93,7 @@ describe('Chromium relay-only video through the embedded TURN server', () => {
   });
 
   it('two pages decode each other\'s video over relay candidates only', async () => {
+    expect(turn.native).toBe(nativeByDefault());
     const config = turnSection.parse({});
     const ice = (identity: string) =>
       iceServersFor({ config, secret: SECRET, host: '127.0.0.1', identity, now: Date.now(), tlsEnabled: false, ports: { udp: turn.ports.udp } }).iceServers;

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { turnSection } from '../../src/config/turn.js';
 import { iceServersFor } from '../../src/turn/index.js';
-import { REPO, stopProcess } from '../integration/turn/harness.js';
+import { nativeByDefault, REPO, stopProcess } from '../integration/turn/harness.js';
 
 const tag = `pt${process.pid % 10000}`;
 const ns = { pub: `${tag}pub`, natA: `${tag}na`, natB: `${tag}nb`, a: `${tag}a`, b: `${tag}b` };
@@ -114,6 +114,7 @@ function startPeer(n: string, role: 'offer' | 'answer', iceServers: unknown): Pe
 describe('TURN through NAT (network namespaces, werift peers, relay only)', () => {
   let turn: ChildProcess | undefined;
   let turnErr = '';
+  let turnNative: boolean | undefined;
   const peers: Peer[] = [];
 
   beforeAll(async () => {
@@ -125,7 +126,10 @@ describe('TURN through NAT (network namespaces, werift peers, relay only)', () =
     });
     turn.stderr?.on('data', (d: Buffer) => (turnErr += d.toString()));
     await new Promise<void>((resolve, reject) => {
-      createInterface({ input: turn?.stdout as NodeJS.ReadableStream }).once('line', () => resolve());
+      createInterface({ input: turn?.stdout as NodeJS.ReadableStream }).once('line', (line) => {
+        turnNative = (JSON.parse(line) as { native: boolean }).native;
+        resolve();
+      });
       turn?.once('exit', (c) => reject(new Error(`turn exited ${c}: ${turnErr}`)));
     });
   }, 60_000);
@@ -140,6 +144,7 @@ describe('TURN through NAT (network namespaces, werift peers, relay only)', () =
   });
 
   it('the private networks cannot reach each other directly; the public side is reachable through the NAT', async () => {
+    expect(turnNative).toBe(nativeByDefault()); // the default relay path (native where built)
     expect(await udpReaches(ns.a, ns.b, '10.77.2.2')).toBe(false);
     expect(await udpReaches(ns.a, ns.b, '172.31.2.2')).toBe(false); // B's NAT has no inbound mapping
     expect(await udpReaches(ns.a, ns.pub, TURN_IP)).toBe(true);
