@@ -7,7 +7,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { SfuStats } from '../sfu/media-plane.js';
 
 export function createMetrics(registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: 'parley_' });
+  // event-loop lag sampled every 100 ms, not prom-client's default 10 ms: its timer woke the main
+  // thread 100 times a second (~1% of a core at rest) to refine a metric whose alerts are in seconds
+  collectDefaultMetrics({ register: registry, prefix: 'parley_', eventLoopMonitoringPrecision: 100 });
   const r = [registry];
   return {
     registry,
