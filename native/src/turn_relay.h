@@ -67,6 +67,7 @@ enum Counter {
   kDropBandwidth,
   kDropTruncated,
   kSendErrors,
+  kCallbackErrors,
   kToJs,
   kCounterCount
 };

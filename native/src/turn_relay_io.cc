@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -120,7 +121,7 @@ void FlushToJs(Engine* e) {
       // a throwing handler is a bug of the runner, not a reason to take the process down here
       napi_value ignored;
       napi_get_and_clear_last_exception(env, &ignored);
-      e->counters[kSendErrors]++;
+      e->counters[kCallbackErrors]++;
     }
   }
   napi_close_handle_scope(env, e->scope);

@@ -69,7 +69,8 @@ export class NativeRelaySocket {
 /** A relay socket handed to adopt(): bound by the engine, or a bound dgram socket. */
 export type RelaySocket = NativeRelaySocket | Socket;
 
-const DROP_NAMES = ['no_permission', 'bandwidth', 'truncated', 'native_send_error'] as const;
+/** Drop counters, from index 4 of turnRelayStats (turn::Counter in native/src/turn_relay.h). */
+const DROP_NAMES = ['no_permission', 'bandwidth', 'truncated', 'native_send_error', 'native_callback_error'] as const;
 
 function addon(): TurnRelayAddon | undefined {
   const a = loadNative().addon as unknown as Partial<TurnRelayAddon> | undefined;
