@@ -147,8 +147,6 @@ napi_value Listen(napi_env env, napi_callback_info info) {
   // port 0 (tests): a port of its own; SO_REUSEADDR there could share another socket's port
   const int fd = port == 0 ? OpenUdp(&local, length, false, 1 << 20, false) : OpenUdp(&local, length, reuse, 1 << 20, true);
   if (fd < 0) return Int(env, fd);
-  const int one = 1;
-  if (port == 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // for turnRelayConnect
   sockaddr_storage bound;
   socklen_t bound_length = sizeof bound;
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
@@ -276,55 +274,10 @@ napi_value Adopt(napi_env env, napi_callback_info info) {
     return Int(env, -err);
   }
   e->allocations[key] = a;
+  turn::ClientKey ck;
+  turn::MakeKey(&client, &ck);
+  e->by_client[ck] = a;
   return Int(env, 0);
-}
-
-// turnRelayConnect(engine, alloc, listenIp, listenPort): a socket on the listening address connected
-// to the allocation's client, so the kernel delivers that client's datagrams to this thread; 0 or -errno.
-napi_value Connect(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  Engine* e = GetEngine(env, info, &argc, argv);
-  Allocation* a = e && argc >= 4 ? GetAllocation(env, e, argv[1]) : nullptr;
-  char ip[64];
-  int64_t port = -1;
-  sockaddr_storage local;
-  socklen_t length;
-  if (!e || argc < 4 || !GetString(env, argv[2], ip, sizeof ip) || !GetInt(env, argv[3], &port) ||
-      !turn::ParseAddress(ip, static_cast<int>(port), &local, &length)) {
-    return Throw(env, "turnRelayConnect(engine, alloc, listenIp, listenPort)");
-  }
-  if (!a) return Int(env, -ENOENT);
-  if (a->client) return Int(env, 0);
-  if (local.ss_family != a->client_addr.ss_family) return Int(env, -EAFNOSUPPORT);
-  const int fd = OpenUdp(&local, length, false, 0, true);
-  if (fd < 0) return Int(env, fd);
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&a->client_addr), a->client_length) != 0) {
-    const int err = errno;
-    close(fd);
-    return Int(env, -err);
-  }
-  a->client = turn::OpenSock(e, fd, SockKind::kClient, a->id);
-  if (!a->client) {
-    close(fd);
-    return Int(env, -ENOMEM);
-  }
-  return Int(env, 0);
-}
-
-// turnRelaySendClient(engine, alloc, data): on the allocation's connected socket; bytes, or -errno
-// (-ENOTCONN when it has none yet).
-napi_value SendClient(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  Engine* e = GetEngine(env, info, &argc, argv);
-  uint8_t* data;
-  size_t length;
-  if (!e || argc < 3 || !GetBuffer(env, argv[2], &data, &length)) return Throw(env, "turnRelaySendClient(engine, alloc, data)");
-  Allocation* a = GetAllocation(env, e, argv[1]);
-  if (!a || !a->client) return Int(env, -ENOTCONN);
-  const ssize_t n = send(a->client->fd, data, length, MSG_DONTWAIT);
-  return Int(env, n < 0 ? -errno : n);
 }
 
 // turnRelayToPeer(engine, alloc, ip, port, data): from the allocation's relay socket; bytes or -errno.
@@ -415,11 +368,7 @@ napi_value Free(napi_env env, napi_callback_info info) {
   if (!e || argc < 2) return Throw(env, "turnRelayFree(engine, alloc)");
   Allocation* a = GetAllocation(env, e, argv[1]);
   if (!a) return nullptr;
-  e->allocations.erase(a->id);
-  turn::CloseSock(a->relay4);
-  turn::CloseSock(a->relay6);
-  turn::CloseSock(a->client);
-  delete a;
+  turn::FreeAllocation(e, a);
   return nullptr;
 }
 
@@ -457,8 +406,6 @@ void InitTurnRelay(napi_env env, napi_value exports) {
   SetFunction(env, exports, "turnRelayBind", Bind);
   SetFunction(env, exports, "turnRelayCloseFd", CloseFd);
   SetFunction(env, exports, "turnRelayAdopt", Adopt);
-  SetFunction(env, exports, "turnRelayConnect", Connect);
-  SetFunction(env, exports, "turnRelaySendClient", SendClient);
   SetFunction(env, exports, "turnRelayToPeer", ToPeer);
   SetFunction(env, exports, "turnRelayInstall", Install);
   SetFunction(env, exports, "turnRelayFree", Free);

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <cstring>
 #include <unordered_map>
 #include <vector>
 
@@ -17,7 +18,7 @@ namespace turn {
 
 struct Engine;
 
-enum class SockKind { kListen, kClient, kRelay };
+enum class SockKind { kListen, kRelay };
 
 // One descriptor polled by the engine; owned by the engine (closed with the handle).
 struct Sock {
@@ -25,7 +26,7 @@ struct Sock {
   Engine* engine;
   int fd;
   SockKind kind;
-  uint32_t alloc;  // kClient, kRelay: the allocation; kListen: the listening socket's tag
+  uint32_t alloc;  // kRelay: the allocation; kListen: 0
   bool closing;
 };
 
@@ -47,7 +48,6 @@ struct Allocation {
   uint32_t id;
   Sock* relay4 = nullptr;
   Sock* relay6 = nullptr;
-  Sock* client = nullptr;  // connected to the client (first permission on), or null
   sockaddr_storage client_addr{};
   socklen_t client_length = 0;
   std::vector<Permission> permissions;
@@ -55,6 +55,21 @@ struct Allocation {
   double rate = 0;  // bytes/s, 0 = unlimited
   double budget = 0;
   double budget_at = 0;
+};
+
+// A client's transport address as a map key: family, address (IPv4-mapped as IPv4), port.
+struct ClientKey {
+  uint8_t bytes[19];
+  uint8_t length;
+  bool operator==(const ClientKey& o) const { return length == o.length && memcmp(bytes, o.bytes, length) == 0; }
+};
+
+struct ClientKeyHash {
+  size_t operator()(const ClientKey& k) const {
+    uint64_t h = 1469598103934665603ULL;
+    for (uint8_t i = 0; i < k.length; i++) h = (h ^ k.bytes[i]) * 1099511628211ULL;
+    return static_cast<size_t>(h);
+  }
 };
 
 // Counters read by the runner for parley_turn_* metrics.
@@ -80,6 +95,7 @@ struct Engine {
   napi_async_cleanup_hook_handle hook = nullptr;
   uv_loop_t* loop = nullptr;
   std::unordered_map<uint32_t, Allocation*> allocations;
+  std::unordered_map<ClientKey, Allocation*, ClientKeyHash> by_client;
   Sock* listen4 = nullptr;
   Sock* listen6 = nullptr;
   double counters[kCounterCount] = {};
@@ -105,6 +121,8 @@ Sock* OpenSock(Engine* e, int fd, SockKind kind, uint32_t alloc);
 void CloseSock(Sock* s);
 void CloseEngine(Engine* e);
 double NowMs();
+void MakeKey(const sockaddr_storage* a, ClientKey* key);
+void FreeAllocation(Engine* e, Allocation* a);
 bool ParseAddress(const char* ip, int port, sockaddr_storage* out, socklen_t* length);
 void FormatAddress(const sockaddr_storage* a, char* ip, size_t ip_size, int* port);
 

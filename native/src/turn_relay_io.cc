@@ -134,20 +134,14 @@ void SendToClient(Engine* e, Allocation* a, const iovec* iov, int count, size_t 
   msghdr m{};
   m.msg_iov = const_cast<iovec*>(iov);
   m.msg_iovlen = count;
-  int fd;
-  if (a->client) {
-    fd = a->client->fd;
-  } else {
-    Sock* l = a->client_addr.ss_family == AF_INET6 ? e->listen6 : e->listen4;
-    if (!l) {
-      e->counters[kSendErrors]++;
-      return;
-    }
-    fd = l->fd;
-    m.msg_name = &a->client_addr;
-    m.msg_namelen = a->client_length;
+  Sock* l = a->client_addr.ss_family == AF_INET6 ? e->listen6 : e->listen4;
+  if (!l) {
+    e->counters[kSendErrors]++;
+    return;
   }
-  if (sendmsg(fd, &m, MSG_DONTWAIT) < 0) {
+  m.msg_name = &a->client_addr;
+  m.msg_namelen = a->client_length;
+  if (sendmsg(l->fd, &m, MSG_DONTWAIT) < 0) {
     e->counters[kSendErrors]++;
     return;
   }
@@ -211,7 +205,7 @@ void FromPeer(Engine* e, Allocation* a, const sockaddr_storage* from, const uint
   SendToClient(e, a, iov, 1, length);
 }
 
-// ChannelData from the client's connected socket (RFC 8656 §12.6): true when relayed or dropped here.
+// ChannelData from the allocation's client (RFC 8656 §12.6): true when relayed or dropped here.
 bool FromClient(Engine* e, Allocation* a, const uint8_t* data, size_t length, double now) {
   if (length < 4 || data[0] < 0x40 || data[0] > 0x7f) return false;
   const uint16_t number = static_cast<uint16_t>(data[0] << 8 | data[1]);
@@ -242,7 +236,7 @@ void OnReadable(uv_poll_t* h, int status, int events) {
   if (status < 0 || s->closing || e->closed) return;
   const int fd = s->fd;
   const SockKind kind = s->kind;
-  const uint32_t tag = s->alloc;
+  const uint32_t tag = s->alloc;  // JavaScript runs after the loop: the allocation cannot go meanwhile
   for (int round = 0; round < 8; round++) {
     for (int i = 0; i < kBatch; i++) {
       e->messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
@@ -262,18 +256,20 @@ void OnReadable(uv_poll_t* h, int status, int events) {
         continue;
       }
       if (kind == SockKind::kListen) {
-        ToJs(e, 0, from, data, length);
+        // ChannelData of a client with an allocation here is relayed; everything else is for JavaScript
+        Allocation* a = nullptr;
+        if (length >= 4 && data[0] >= 0x40 && data[0] <= 0x7f) {
+          ClientKey key;
+          MakeKey(from, &key);
+          auto c = e->by_client.find(key);
+          if (c != e->by_client.end()) a = c->second;
+        }
+        if (!a || !FromClient(e, a, data, length, now)) ToJs(e, 0, from, data, length);
         continue;
       }
-      // the allocation may have gone in a JavaScript callback of an earlier round
       auto it = e->allocations.find(tag);
       if (it == e->allocations.end()) break;
-      Allocation* a = it->second;
-      if (kind == SockKind::kRelay) {
-        FromPeer(e, a, from, data, length, now);
-      } else if (!SameAddress(from, &a->client_addr) || !FromClient(e, a, data, length, now)) {
-        ToJs(e, SameAddress(from, &a->client_addr) ? tag : 0, from, data, length);
-      }
+      FromPeer(e, it->second, from, data, length, now);
     }
     if (n < kBatch) break;
   }
@@ -281,6 +277,30 @@ void OnReadable(uv_poll_t* h, int status, int events) {
 }
 
 }  // namespace
+
+void MakeKey(const sockaddr_storage* a, ClientKey* key) {
+  int family;
+  const uint8_t* addr;
+  Canonical(a, &family, &addr);
+  const size_t n = family == 4 ? 4 : 16;
+  key->bytes[0] = static_cast<uint8_t>(family);
+  memcpy(key->bytes + 1, addr, n);
+  const uint16_t port = a->ss_family == AF_INET ? reinterpret_cast<const sockaddr_in*>(a)->sin_port
+                                                : reinterpret_cast<const sockaddr_in6*>(a)->sin6_port;
+  memcpy(key->bytes + 1 + n, &port, 2);
+  key->length = static_cast<uint8_t>(3 + n);
+}
+
+void FreeAllocation(Engine* e, Allocation* a) {
+  ClientKey key;
+  MakeKey(&a->client_addr, &key);
+  auto c = e->by_client.find(key);
+  if (c != e->by_client.end() && c->second == a) e->by_client.erase(c);
+  e->allocations.erase(a->id);
+  CloseSock(a->relay4);
+  CloseSock(a->relay6);
+  delete a;
+}
 
 double NowMs() {
   timespec t;
@@ -361,10 +381,10 @@ void CloseEngine(Engine* e) {
   for (auto& [id, a] : e->allocations) {
     CloseSock(a->relay4);
     CloseSock(a->relay6);
-    CloseSock(a->client);
     delete a;
   }
   e->allocations.clear();
+  e->by_client.clear();
   CloseSock(e->listen4);
   CloseSock(e->listen6);
   e->listen4 = e->listen6 = nullptr;

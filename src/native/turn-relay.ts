@@ -1,8 +1,9 @@
 /**
  * The native TURN relay engine (native/src/turn_relay*.cc, docs/adr/0009-native-turn-relay.md):
  * typings of the addon's turnRelay* functions and a wrapper holding one engine per thread. The
- * engine polls its sockets in this thread's event loop, relays ChannelData and Data indications of
- * the UDP allocations it was given, and hands every other datagram to `onDatagrams`.
+ * engine polls its sockets in this thread's event loop (a listening socket per family, the relay
+ * sockets of the UDP allocations it was given), relays ChannelData and Data indications of those
+ * allocations, and hands every other client datagram to `onDatagrams`.
  */
 import type { Socket } from 'node:dgram';
 import { loadNative, udpSocketFd } from './index.js';
@@ -16,8 +17,6 @@ interface TurnRelayAddon {
   turnRelayBind(e: Engine, ip: string, port: number): number;
   turnRelayCloseFd(e: Engine, fd: number): void;
   turnRelayAdopt(e: Engine, alloc: number, fd4: number, fd6: number, clientIp: string, clientPort: number, bytesPerSecond: number, own: boolean): number;
-  turnRelayConnect(e: Engine, alloc: number, listenIp: string, listenPort: number): number;
-  turnRelaySendClient(e: Engine, alloc: number, data: Buffer): number;
   turnRelayToPeer(e: Engine, alloc: number, ip: string, port: number, data: Buffer): number;
   turnRelayInstall(e: Engine, alloc: number, permissions: (string | number)[], channels: (string | number)[]): boolean;
   turnRelayFree(e: Engine, alloc: number): void;
@@ -25,9 +24,8 @@ interface TurnRelayAddon {
   turnRelayClose(e: Engine): void;
 }
 
-/** A datagram the engine did not relay itself. `alloc` is 0 for the listening socket. */
+/** A datagram from a client that the engine did not relay itself. */
 export interface NativeDatagram {
-  readonly alloc: number;
   readonly ip: string;
   readonly port: number;
   readonly data: Buffer;
@@ -89,7 +87,7 @@ export class NativeTurnRelay {
   private constructor(private readonly n: TurnRelayAddon, onDatagrams: (d: NativeDatagram) => void) {
     this.engine = n.turnRelayCreate((batch) => {
       for (let i = 0; i + 3 < batch.length; i += 4) {
-        onDatagrams({ alloc: batch[i] as number, ip: batch[i + 1] as string, port: batch[i + 2] as number, data: batch[i + 3] as Buffer });
+        onDatagrams({ ip: batch[i + 1] as string, port: batch[i + 2] as number, data: batch[i + 3] as Buffer });
       }
     });
   }
@@ -132,16 +130,6 @@ export class NativeTurnRelay {
     const fd6 = fd(udp6);
     if (fd4 === undefined || fd6 === undefined) return false;
     return this.n.turnRelayAdopt(this.engine, alloc, fd4, fd6, client.ip, client.port, bytesPerSecond, own) === 0;
-  }
-
-  /** Open the allocation's socket connected to its client (on the listening address). */
-  connect(alloc: number, listenIp: string, listenPort: number): boolean {
-    return !this.closed && this.n.turnRelayConnect(this.engine, alloc, listenIp, listenPort) === 0;
-  }
-
-  /** Send on the allocation's connected socket; false when it has none (send from the listener then). */
-  sendClient(alloc: number, data: Buffer): boolean {
-    return !this.closed && this.n.turnRelaySendClient(this.engine, alloc, data) >= 0;
   }
 
   toPeer(alloc: number, ip: string, port: number, data: Buffer): void {

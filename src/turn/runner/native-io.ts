@@ -2,9 +2,10 @@
  * A relay worker's client side with the native engine (docs/adr/0009-native-turn-relay.md). The
  * engine binds this worker's listening sockets on the shared port with SO_REUSEPORT: the kernel
  * hashes each client address to one worker, which then owns the client from its first datagram
- * (Binding, 401 challenge, Allocate, relay), with no main-thread hop. The exception is an Allocate
- * carrying a RESERVATION-TOKEN of another worker's port: it goes (through the main thread) to that
- * worker, and so does that client's traffic until that worker has connected a socket to it.
+ * (Binding, 401 challenge, Allocate, relay), with no main-thread hop and no per-client socket. The
+ * exception is an Allocate carrying a RESERVATION-TOKEN of another worker's port: it goes (through
+ * the main thread) to that worker, and so does the rest of that client's traffic (pinned; a pin
+ * lapses after 60 s without traffic).
  */
 import { NativeTurnRelay, type NativeDatagram } from '../../native/turn-relay.js';
 import { Attr, Method } from '../stun/constants.js';
@@ -15,8 +16,6 @@ import { udpSource, type Deliver, type WorkerIo } from './worker-io.js';
 const PIN_MS = 60_000;
 
 export function createNativeIo(init: WorkerInit, post: (m: FromWorker) => void, deliver: Deliver): WorkerIo {
-  /** Client key → allocation with a connected socket. */
-  const connected = new Map<string, number>();
   /** Clients handled by another worker (its RESERVATION-TOKEN): key → worker, last use. */
   const pins = new Map<string, { w: number; at: number }>();
 
@@ -55,24 +54,15 @@ export function createNativeIo(init: WorkerInit, post: (m: FromWorker) => void, 
     native,
     client: {
       send(to, data) {
-        const alloc = connected.get(to.key);
-        if (alloc === undefined || !native.sendClient(alloc, data)) native.sendFrom(to.address.ip, to.address.port, data);
+        native.sendFrom(to.address.ip, to.address.port, data);
       },
       close() {},
       pipe(_to, peer) {
         peer.destroy();
       },
-      allocationActive(src, alloc) {
-        const listenIp = src.address.family === 6 ? init.listenIp6 : init.listenIp;
-        if (listenIp !== undefined && native.connect(alloc, listenIp, init.listenPort)) connected.set(src.key, alloc);
-      },
-      allocationGone(src) {
-        connected.delete(src.key);
-      },
     },
     close() {
       clearInterval(pinTimer);
-      connected.clear();
       native.close();
     },
   };
