@@ -24,19 +24,24 @@ export interface UdpRoute {
   readonly transport: { readonly closed?: boolean };
 }
 
-const routes = new WeakMap<PairLike, UdpRoute | null>();
+/** The route of one connection, looked up again when its nominated pair changes. */
+export class UdpRouteCache {
+  private pair: PairLike | undefined;
+  private route: UdpRoute | undefined;
 
-export function udpRoute(dtls: RTCDtlsTransport, native: NativeAddon): UdpRoute | undefined {
-  const connection = dtls.iceTransport.connection as unknown as { nominated?: PairLike; state: string };
-  const pair = connection.nominated;
-  if (pair === undefined || connection.state === 'closed' || connection.state === 'failed') return undefined;
-  let route = routes.get(pair);
-  if (route === undefined) {
-    route = lookUp(pair, native) ?? null;
-    routes.set(pair, route);
+  constructor(private readonly native: NativeAddon) {}
+
+  get(dtls: RTCDtlsTransport): UdpRoute | undefined {
+    const connection = dtls.iceTransport.connection as unknown as { nominated?: PairLike; state: string };
+    const pair = connection.nominated;
+    if (pair === undefined || connection.state === 'closed' || connection.state === 'failed') return undefined;
+    if (pair !== this.pair) {
+      this.pair = pair;
+      this.route = lookUp(pair, this.native);
+    }
+    const route = this.route;
+    return route === undefined || route.transport.closed === true ? undefined : route;
   }
-  if (route === null || route.transport.closed === true) return undefined;
-  return route;
 }
 
 function lookUp(pair: PairLike, native: NativeAddon): UdpRoute | undefined {

@@ -12,7 +12,7 @@
 import type { RTCDtlsTransport, SrtpSession } from 'werift';
 import type { NativeAddon, NativeSrtpSender } from '../../native/index.js';
 import { NATIVE_SRTP_AES_CM, NATIVE_SRTP_GCM } from '../../native/index.js';
-import { udpRoute } from './native-route.js';
+import { UdpRouteCache } from './native-route.js';
 import { SrtpSender, type SrtpSendProfile } from './srtp-send.js';
 
 /** werift's profile numbers (rtp/src/srtp/const.ts). */
@@ -22,6 +22,7 @@ const WERIFT_PROFILES: Readonly<Record<number, SrtpSendProfile>> = {
 };
 
 type LocalContext = SrtpSession['localContext'];
+type SrtpSsrcState = ReturnType<LocalContext['getSrtpSsrcState']>;
 
 /** What one sealed packet became. */
 export type SendOutcome = 'native' | 'werift' | 'failed';
@@ -30,6 +31,10 @@ export class WeriftSrtpSender {
   readonly tagLength: number;
   private readonly sender: SrtpSender | undefined;
   private readonly nativeSender: NativeSrtpSender | undefined;
+  /** werift's state object per SSRC (created once by werift, then mutated): no keyed lookup per packet. */
+  private readonly ssrcStates = new Map<number, SrtpSsrcState>();
+  /** One sender per SRTP session, i.e. per connection: one route. */
+  private routes: UdpRouteCache | undefined;
 
   constructor(
     private readonly context: LocalContext,
@@ -63,7 +68,7 @@ export class WeriftSrtpSender {
     const native = this.native;
     const sealer = this.nativeSender;
     if (native !== undefined && sealer !== undefined) {
-      const route = udpRoute(dtls, native);
+      const route = (this.routes ??= new UdpRouteCache(native)).get(dtls);
       if (route !== undefined) {
         const sent = native.srtpSealSend(sealer, out, headerLength, roc, route.fd, route.sockaddr);
         if (sent < 0) return 'failed';
@@ -89,7 +94,12 @@ export class WeriftSrtpSender {
   }
 
   private rolloverCounter(out: Buffer): number {
-    const state = this.context.getSrtpSsrcState(out.readUInt32BE(8));
+    const ssrc = out.readUInt32BE(8);
+    let state = this.ssrcStates.get(ssrc);
+    if (state === undefined) {
+      state = this.context.getSrtpSsrcState(ssrc);
+      this.ssrcStates.set(ssrc, state);
+    }
     this.context.updateRolloverCount(out.readUInt16BE(2), state);
     return state.rolloverCounter;
   }

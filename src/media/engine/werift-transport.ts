@@ -39,7 +39,7 @@ import { fromCanonical, toCanonical, uriToId } from './werift-extensions.js';
 import { OutgoingHeaderWriter } from './outgoing-header.js';
 import { rewrittenCopy, writeRewrite, type PacketRewrite } from '../rtp/rewrite.js';
 import type { NativeAddon } from '../../native/index.js';
-import { weriftSrtpSender } from './werift-srtp.js';
+import { weriftSrtpSender, type WeriftSrtpSender } from './werift-srtp.js';
 
 export interface WeriftTransportOptions {
   readonly id?: string;
@@ -253,6 +253,8 @@ class WeriftOutgoingTrack implements OutgoingTrack {
   private extIds: Map<string, number> | undefined;
   private header: OutgoingHeaderWriter | undefined;
   private codecKnown = false;
+  private srtpSession: unknown;
+  private srtp: WeriftSrtpSender | undefined;
 
   constructor(
     private readonly transport: WeriftTransport,
@@ -295,7 +297,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     this.extIds ??= this.negotiatedExtIds();
     this.header ??= new OutgoingHeaderWriter(this.extIds);
     const mid = this.mid;
-    const srtp = weriftSrtpSender(dtls, this.transport.native);
+    const srtp = this.srtpSender(dtls);
     const header = this.header;
     if (srtp !== undefined && header.layout(packet, mid)) {
       // one Buffer per packet: header written once, payload after it, sealed in place, tag at the end
@@ -313,6 +315,16 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     const copy = rewrite === undefined ? packet : rewrittenCopy(packet, rewrite);
     if (copy === undefined) this.onDrop();
     else this.sendGeneral(dtls, copy, mid);
+  }
+
+  /** The SRTP sender of the transport's current session, looked up when the session changes. */
+  private srtpSender(dtls: RTCDtlsTransport): WeriftSrtpSender | undefined {
+    const session = dtls.srtp as unknown;
+    if (session !== this.srtpSession) {
+      this.srtpSession = session;
+      this.srtp = weriftSrtpSender(dtls, this.transport.native);
+    }
+    return this.srtp;
   }
 
   /**

@@ -24,7 +24,7 @@ import { buildSr, ntpFromUnixMs, type RtcpPacket } from '../rtp/rtcp.js';
 import { seqAdd, tsAdd } from '../rtp/sequence.js';
 import type { Clock } from './clock.js';
 import { DropCounters } from './drops.js';
-import { Forwarder, type KeyframeRequest, type TrackKind } from './forwarder.js';
+import { Forwarder, type IncomingPacket, type KeyframeRequest, type TrackKind } from './forwarder.js';
 import type { LayerConstraints, LayerInfo } from './layer-selection.js';
 import { RetransmissionBuffer, type RetransmissionBufferOptions } from './retransmission-buffer.js';
 
@@ -140,22 +140,15 @@ export class DownTrack {
       return;
     }
     const keyframe = this.codec !== undefined && isKeyframe(this.codec, rtpPayload(packet, header));
-    this.writeParsed(packet, header, layer, keyframe);
+    this.writeParsed(packet, header, incomingPacket(header, layer, keyframe));
   }
 
   /**
-   * Same, for a packet the fan-out already parsed once for all its subscribers. `packet` is shared
-   * and never modified: the rewrite goes to this down-track's own copy.
+   * Same, for a packet the fan-out already parsed and classified once for all its subscribers.
+   * `packet` is shared and never modified: the rewrite goes to the copy the engine sends.
    */
-  writeParsed(packet: Buffer, header: RtpHeader, layer: number, keyframe: boolean): void {
-    const decision = this.forwarder.decide({
-      layer,
-      sequenceNumber: header.sequenceNumber,
-      timestamp: header.timestamp,
-      ssrc: header.ssrc,
-      keyframe,
-      paddingOnly: header.payloadLength === 0,
-    });
+  writeParsed(packet: Buffer, header: RtpHeader, incoming: IncomingPacket): void {
+    const decision = this.forwarder.decide(incoming);
     if (decision.requestKeyframe !== undefined) this.sinks.requestKeyframe(decision.requestKeyframe);
     if (decision.action === 'drop') {
       this.drops.count(decision.reason);
@@ -165,7 +158,8 @@ export class DownTrack {
     if (this.pictureIds !== undefined && this.codec !== undefined) {
       const fields = pictureIdFields(this.codec, rtpPayload(packet, header));
       if (fields.pictureIdOffset >= 0 || fields.tl0Offset >= 0) {
-        picture = { codec: this.codec, ...this.pictureIds.map(fields, decision.switchedToLayer !== undefined) };
+        const mapped = this.pictureIds.map(fields, decision.switchedToLayer !== undefined);
+        picture = { codec: this.codec, pictureId: mapped.pictureId, tl0PicIdx: mapped.tl0PicIdx };
       }
     }
     const rewrite: PacketRewrite = {
@@ -257,4 +251,16 @@ export class DownTrack {
   private emitKeyframe(req: KeyframeRequest | undefined): void {
     if (req !== undefined) this.sinks.requestKeyframe(req.layer);
   }
+}
+
+/** What the forwarder needs to know of a publisher packet; built once per packet by the fan-out. */
+export function incomingPacket(header: RtpHeader, layer: number, keyframe: boolean): IncomingPacket {
+  return {
+    layer,
+    sequenceNumber: header.sequenceNumber,
+    timestamp: header.timestamp,
+    ssrc: header.ssrc,
+    keyframe,
+    paddingOnly: header.payloadLength === 0,
+  };
 }

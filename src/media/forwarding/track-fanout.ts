@@ -6,7 +6,7 @@
 import type { Clock } from './clock.js';
 import { parseRtpHeader, rtpPayload } from '../rtp/header.js';
 import { isKeyframe, type VideoCodec } from '../rtp/keyframe.js';
-import type { DownTrack } from './down-track.js';
+import { incomingPacket, type DownTrack } from './down-track.js';
 import { DropCounters } from './drops.js';
 import { KeyframeThrottle } from './keyframe-throttle.js';
 import { LayerMonitor } from './layer-monitor.js';
@@ -74,7 +74,8 @@ export class TrackFanout {
     if (this.layerSsrc.get(layer) !== header.ssrc) this.setLayerSsrc(layer, header.ssrc);
     this.layers.record(layer, packet.length);
     const keyframe = this.codec !== undefined && isKeyframe(this.codec, rtpPayload(packet, header));
-    for (const dt of this.downTracks) dt.writeParsed(packet, header, layer, keyframe);
+    const incoming = incomingPacket(header, layer, keyframe);
+    for (const dt of this.downTracks) dt.writeParsed(packet, header, incoming);
   }
 
   requestKeyframe(layer: number): void {
