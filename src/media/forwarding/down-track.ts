@@ -154,21 +154,25 @@ export class DownTrack {
       this.drops.count(decision.reason);
       return;
     }
-    let picture: PacketRewrite['picture'];
-    if (this.pictureIds !== undefined && this.codec !== undefined) {
-      const fields = pictureIdFields(this.codec, rtpPayload(packet, header));
-      if (fields.pictureIdOffset >= 0 || fields.tl0Offset >= 0) {
-        const mapped = this.pictureIds.map(fields, decision.switchedToLayer !== undefined);
-        picture = { codec: this.codec, pictureId: mapped.pictureId, tl0PicIdx: mapped.tl0PicIdx };
-      }
+    const payloadType = this.payloadType ?? header.payloadType;
+    let rewrite: PacketRewrite;
+    const pictureIds = this.pictureIds;
+    const codec = this.codec;
+    const fields = pictureIds !== undefined && codec !== undefined ? pictureIdFields(codec, rtpPayload(packet, header)) : undefined;
+    if (pictureIds !== undefined && codec !== undefined && fields !== undefined && (fields.pictureIdOffset >= 0 || fields.tl0Offset >= 0)) {
+      const mapped = pictureIds.map(fields, decision.switchedToLayer !== undefined);
+      rewrite = {
+        sequenceNumber: decision.sequenceNumber,
+        timestamp: decision.timestamp,
+        ssrc: decision.ssrc,
+        payloadType,
+        pictureCodec: codec,
+        pictureId: mapped.pictureId,
+        tl0PicIdx: mapped.tl0PicIdx,
+      };
+    } else {
+      rewrite = { sequenceNumber: decision.sequenceNumber, timestamp: decision.timestamp, ssrc: decision.ssrc, payloadType };
     }
-    const rewrite: PacketRewrite = {
-      sequenceNumber: decision.sequenceNumber,
-      timestamp: decision.timestamp,
-      ssrc: decision.ssrc,
-      ...(this.payloadType !== undefined ? { payloadType: this.payloadType } : {}),
-      ...(picture !== undefined ? { picture } : {}),
-    };
     // the publisher's packet is kept, shared and unmodified: the engine writes the rewrite into the
     // buffer it sends, and a NACK rebuilds this subscriber's copy from the two
     this.buffer.store(decision.sequenceNumber, packet, rewrite);

@@ -27,14 +27,6 @@ export interface RetransmissionBufferOptions<R = undefined> {
 
 export type NackMiss = 'missing' | 'expired' | 'resent-recently';
 
-interface Slot<R> {
-  seq: number;
-  packet: Buffer;
-  rewrite: R;
-  storedAt: number;
-  resentAt: number;
-}
-
 export interface NackAnswer {
   /** Packets to send, in the order of the request. */
   readonly packets: Buffer[];
@@ -45,7 +37,13 @@ export class RetransmissionBuffer<R = undefined> {
   private readonly clock: Clock;
   private readonly materialize: ((packet: Buffer, rewrite: R) => Buffer) | undefined;
   private readonly mask: number;
-  private readonly slots: Array<Slot<R> | undefined>;
+  // the ring as parallel arrays: storing a packet allocates nothing (a slot object per packet,
+  // alive about a second, was old-generation garbage at every subscriber's packet rate)
+  private readonly seqs: Int32Array;
+  private readonly packets: Array<Buffer | undefined>;
+  private readonly rewrites: Array<R | undefined>;
+  private readonly storedAt: Float64Array;
+  private readonly resentAt: Float64Array;
   private readonly maxAgeMs: number;
   private readonly minResendIntervalMs: number;
   private readonly rtx: RetransmissionBufferOptions['rtx'];
@@ -57,7 +55,11 @@ export class RetransmissionBuffer<R = undefined> {
     let size = 1;
     while (size < (opts.capacity ?? 512)) size <<= 1;
     this.mask = size - 1;
-    this.slots = new Array<Slot<R> | undefined>(size).fill(undefined);
+    this.seqs = new Int32Array(size).fill(-1);
+    this.packets = new Array<Buffer | undefined>(size).fill(undefined);
+    this.rewrites = new Array<R | undefined>(size).fill(undefined);
+    this.storedAt = new Float64Array(size);
+    this.resentAt = new Float64Array(size);
     this.maxAgeMs = opts.maxAgeMs ?? 1000;
     this.minResendIntervalMs = opts.minResendIntervalMs ?? 50;
     this.rtx = opts.rtx;
@@ -73,30 +75,41 @@ export class RetransmissionBuffer<R = undefined> {
   store(sequenceNumber: number, packet: Buffer, ...rewrite: R extends undefined ? [] : [R]): void {
     const seq = sequenceNumber & 0xffff;
     const now = this.clock();
-    this.slots[seq & this.mask] = { seq, packet, rewrite: rewrite[0] as R, storedAt: now, resentAt: Number.NEGATIVE_INFINITY };
+    const i = seq & this.mask;
+    this.seqs[i] = seq;
+    this.packets[i] = packet;
+    this.rewrites[i] = rewrite[0];
+    this.storedAt[i] = now;
+    this.resentAt[i] = Number.NEGATIVE_INFINITY;
     const ahead = (seq + (this.mask + 1) / 2) & this.mask;
-    const old = this.slots[ahead];
-    if (old !== undefined && now - old.storedAt > this.maxAgeMs) this.slots[ahead] = undefined;
+    if (this.seqs[ahead]! >= 0 && now - this.storedAt[ahead]! > this.maxAgeMs) this.free(ahead);
+  }
+
+  private free(i: number): void {
+    this.seqs[i] = -1;
+    this.packets[i] = undefined;
+    this.rewrites[i] = undefined;
   }
 
   /** Packets held now (tests, memory accounting). */
   get held(): number {
     let n = 0;
-    for (const s of this.slots) if (s !== undefined) n++;
+    for (const seq of this.seqs) if (seq >= 0) n++;
     return n;
   }
 
   /** The packet to resend (a fresh Buffer when materialized, else the stored one). */
   lookup(sequenceNumber: number): { ok: true; packet: Buffer; fresh: boolean } | { ok: false; reason: NackMiss } {
     const seq = sequenceNumber & 0xffff;
-    const slot = this.slots[seq & this.mask];
-    if (slot === undefined || slot.seq !== seq) return { ok: false, reason: 'missing' };
+    const i = seq & this.mask;
+    const packet = this.packets[i];
+    if (this.seqs[i] !== seq || packet === undefined) return { ok: false, reason: 'missing' };
     const now = this.clock();
-    if (now - slot.storedAt > this.maxAgeMs) return { ok: false, reason: 'expired' };
-    if (now - slot.resentAt < this.minResendIntervalMs) return { ok: false, reason: 'resent-recently' };
-    slot.resentAt = now;
-    if (this.materialize !== undefined) return { ok: true, packet: this.materialize(slot.packet, slot.rewrite), fresh: true };
-    return { ok: true, packet: slot.packet, fresh: false };
+    if (now - this.storedAt[i]! > this.maxAgeMs) return { ok: false, reason: 'expired' };
+    if (now - this.resentAt[i]! < this.minResendIntervalMs) return { ok: false, reason: 'resent-recently' };
+    this.resentAt[i] = now;
+    if (this.materialize !== undefined) return { ok: true, packet: this.materialize(packet, this.rewrites[i] as R), fresh: true };
+    return { ok: true, packet, fresh: false };
   }
 
   /** Answers the sequence numbers of one NACK. Each answer is a new Buffer the caller may send. */

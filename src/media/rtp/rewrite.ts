@@ -8,9 +8,15 @@ import { applyRewrite, parseRtpHeader, type RtpRewrite } from './header.js';
 import type { VideoCodec } from './keyframe.js';
 import { pictureIdFields, writePictureId, writeTl0PicIdx } from './picture-id.js';
 
+/**
+ * One flat object per forwarded packet (it is kept for NACKs for about a second, so every object
+ * less per packet is less old-generation garbage).
+ */
 export interface PacketRewrite extends RtpRewrite {
-  /** VP8/VP9: the PictureID and TL0PICIDX this subscriber's stream continues with. */
-  readonly picture?: { readonly codec: VideoCodec; readonly pictureId: number; readonly tl0PicIdx: number };
+  /** VP8/VP9: the codec whose payload descriptor carries the PictureID and TL0PICIDX below. */
+  readonly pictureCodec?: VideoCodec;
+  readonly pictureId?: number;
+  readonly tl0PicIdx?: number;
 }
 
 /**
@@ -19,12 +25,12 @@ export interface PacketRewrite extends RtpRewrite {
  */
 export function writeRewrite(out: Buffer, payloadOffset: number, rewrite: PacketRewrite): void {
   applyRewrite(out, rewrite);
-  const picture = rewrite.picture;
-  if (picture === undefined) return;
+  const codec = rewrite.pictureCodec;
+  if (codec === undefined) return;
   const payload = out.subarray(payloadOffset);
-  const fields = pictureIdFields(picture.codec, payload);
-  writePictureId(payload, fields, picture.pictureId);
-  writeTl0PicIdx(payload, fields, picture.tl0PicIdx);
+  const fields = pictureIdFields(codec, payload);
+  if (rewrite.pictureId !== undefined) writePictureId(payload, fields, rewrite.pictureId);
+  if (rewrite.tl0PicIdx !== undefined) writeTl0PicIdx(payload, fields, rewrite.tl0PicIdx);
 }
 
 /** A rewritten copy of `packet`; `packet` unchanged. Undefined for a packet that does not parse. */

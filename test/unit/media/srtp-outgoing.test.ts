@@ -112,7 +112,9 @@ describe.each([
         timestamp: 0xfedcba98,
         ssrc: 0x0badf00d,
         payloadType: 100,
-        picture: { codec: 'vp8', pictureId: 0x7001, tl0PicIdx: 9 },
+        pictureCodec: 'vp8',
+        pictureId: 0x7001,
+        tl0PicIdx: 9,
       };
       const copy = rewrittenCopy(packet, rewrite)!;
       expect(copy.readUInt16BE(payloadOffset + 2)).toBe(0x8000 | 0x7001);
