@@ -264,6 +264,10 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (n.code === 'MEDIA_OVERLOADED' && found && this.#sfu?.retrySubscribe(n.trackSid)) return;
       this.emit('subscriptionFailed', n.trackSid, new ParleyClientError(n.code, n.message), found?.pub, found?.participant);
     },
+    // the server lost our media connections: join again, as after an unrecoverable connection
+    media_reset: () => {
+      if (this.#sfu) this.#session?.rejoin();
+    },
     leave: (n) => this.#session?.end(n.reason),
   };
 

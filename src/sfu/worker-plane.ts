@@ -48,20 +48,27 @@ export class WorkerMediaPlane implements MediaPlane {
   private closed = false;
 
   constructor(
-    count: number,
-    init: Omit<MediaWorkerInit, 'index' | 'count'>,
+    private readonly count: number,
+    private readonly init: Omit<MediaWorkerInit, 'index' | 'count'>,
     private readonly logger: Logger,
   ) {
-    for (let index = 0; index < count; index++) {
-      const worker = startWorker({ ...init, index, count });
-      let markReady = (): void => undefined;
-      const ready = new Promise<void>((resolve) => (markReady = resolve));
-      const slot: WorkerSlot = { index, worker, load: 0, peers: 0, rooms: new Set(), alive: true, ready, markReady };
-      worker.on('message', (m: FromMediaWorker) => this.onMessage(slot, m));
-      worker.on('error', (err) => logger.error({ err, worker: index }, 'media worker failed'));
-      worker.on('exit', (code) => this.onExit(slot, code));
-      this.slots.push(slot);
-    }
+    for (let index = 0; index < count; index++) this.slots.push(this.spawn(index));
+  }
+
+  private spawn(index: number): WorkerSlot {
+    const worker = startWorker({ ...this.init, index, count: this.count });
+    let markReady = (): void => undefined;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const slot: WorkerSlot = { index, worker, load: 0, peers: 0, rooms: new Set(), alive: true, ready, markReady };
+    worker.on('message', (m: FromMediaWorker) => this.onMessage(slot, m));
+    worker.on('error', (err) => this.logger.error({ err, worker: index }, 'media worker failed'));
+    worker.on('exit', (code) => this.onExit(slot, code));
+    return slot;
+  }
+
+  /** Media workers running now (a crashed one counts until its replacement is ready). */
+  get workers(): readonly Worker[] {
+    return this.slots.filter((s) => s.alive).map((s) => s.worker);
   }
 
   /** Resolves when every worker has loaded; rejects after `timeoutMs` or when one exits first. */
@@ -234,14 +241,35 @@ export class WorkerMediaPlane implements MediaPlane {
     }
   }
 
+  /**
+   * A worker died (a crash, an out-of-memory kill): its rooms lost their media. A replacement
+   * starts on the same port slice; the rooms are placed again on their next attach, and every
+   * participant that was on the dead worker gets `media_reset`, on which the SDK joins again (its
+   * connections went with the worker), which attaches it on a running worker.
+   */
   private onExit(slot: WorkerSlot, code: number): void {
     slot.alive = false;
     if (this.closed) return;
-    this.logger.error({ worker: slot.index, code, rooms: slot.rooms.size }, 'media worker exited; its rooms lost their media');
+    this.logger.error({ worker: slot.index, code, rooms: slot.rooms.size, peers: slot.peers }, 'media worker exited; restarting it and resetting its participants');
     // requests are not tracked per slot: fail them all rather than leave a caller hanging
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       p.reject(new ParleyError('MEDIA_OVERLOADED', 'the media worker of this room stopped'));
     }
+    for (const roomSid of slot.rooms) this.roomSlot.delete(roomSid);
+    const orphans: MediaParticipant[] = [];
+    for (const [sid, s] of this.peerSlot) {
+      if (s !== slot) continue;
+      this.peerSlot.delete(sid);
+      const participant = this.participants.get(sid);
+      this.participants.delete(sid);
+      if (participant !== undefined) orphans.push(participant);
+    }
+    const replacement = this.spawn(slot.index);
+    this.slots[this.slots.indexOf(slot)] = replacement;
+    void replacement.ready.then(() => {
+      this.logger.info({ worker: slot.index, reset: orphans.length }, 'media worker restarted');
+      for (const p of orphans) p.sink.deliver({ type: 'media_reset', reason: 'media_worker_failed' });
+    });
   }
 }

@@ -232,6 +232,11 @@ export type ServerNotification =
   | { type: 'active_speaker'; participantSid: string | null }
   /** SFU: a subscription the server could not make or had to end (admission control, permission). */
   | { type: 'subscription_failed'; trackSid: string; code: string; message: string }
+  /**
+   * SFU: the server lost this participant's media connections (their media worker failed); join
+   * again (the SDK does) to publish and subscribe anew. Signaling and the room are unaffected.
+   */
+  | { type: 'media_reset'; reason: 'media_worker_failed' }
   /** The server ended this session (you were removed, replaced, or the room closed). */
   | { type: 'leave'; reason: LeaveReason; message?: string };
 

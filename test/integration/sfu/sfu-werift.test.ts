@@ -11,6 +11,7 @@ import { RTCPeerConnection, type RTCDataChannel, type RtpPacket } from 'werift';
 import { parleyCodecs, parleyHeaderExtensions } from '../../../src/media/engine/index.js';
 import { DATA_CHANNEL_LABELS, decodeRelayedFrame, encodeDataFrame, payloadText } from '../../../src/signaling/data-frame.js';
 import { SfuService } from '../../../src/sfu/sfu-service.js';
+import type { WorkerMediaPlane } from '../../../src/sfu/worker-plane.js';
 import { startTestServer, TestClient, type Frame, type TestServer } from '../../helpers/server.js';
 import { waitFor } from '../media/werift-helpers.js';
 
@@ -334,4 +335,42 @@ describe('media worker threads', () => {
       await server.stop();
     }
   });
+
+  it('restarts a media worker that dies and resets its participants, who then join again and get media', async () => {
+    const server = await startTestServer({ 'rtc.workers': 1, 'rtc.portMin': 42000, 'rtc.portMax': 42999 });
+    const clients: SfuClient[] = [];
+    const stream = (send: (p: Buffer) => void): NodeJS.Timeout => {
+      let seq = 1;
+      return setInterval(() => {
+        send(vp8(seq, seq * 3000, seq % 50 === 1));
+        seq++;
+      }, 10);
+    };
+    try {
+      const pub = await SfuClient.join(server, 'pub');
+      const sub = await SfuClient.join(server, 'sub');
+      clients.push(pub, sub);
+      const before = stream((await pub.publishVideo()).send);
+      await waitFor(() => sub.received.length > 50, 20_000, 'video before the crash').finally(() => clearInterval(before));
+
+      const plane = server.sfu as WorkerMediaPlane;
+      const [worker] = plane.workers;
+      const resets = [pub, sub].map((c) => c.signal.notification('media_reset', 15_000));
+      await worker?.terminate();
+      for (const reset of await Promise.all(resets)) expect(reset).toMatchObject({ type: 'media_reset', reason: 'media_worker_failed' });
+      expect(plane.workers).toHaveLength(1);
+      expect(plane.workers[0]).not.toBe(worker);
+
+      // as the SDK does on media_reset: join again (same identities replace the old sessions)
+      const pub2 = await SfuClient.join(server, 'pub');
+      const sub2 = await SfuClient.join(server, 'sub');
+      clients.push(pub2, sub2);
+      const after = stream((await pub2.publishVideo()).send);
+      await waitFor(() => sub2.received.length > 50, 20_000, 'video through the restarted worker').finally(() => clearInterval(after));
+      expect((await server.sfu.stats()).workers).toEqual([expect.objectContaining({ rooms: 1, peers: 2 })]);
+    } finally {
+      for (const c of clients) await c.close();
+      await server.stop();
+    }
+  }, 60_000);
 });
