@@ -247,8 +247,9 @@ export class Shard {
   }
 
   /**
-   * Native mode: the engine takes the relay sockets (duplicated descriptors; the dgram sockets are
-   * closed) and relays for the allocation. False when there is no engine or it could not.
+   * Native mode: the engine takes the relay sockets (those it bound, or duplicates of dgram
+   * sockets' descriptors, the dgram sockets then closed) and relays for the allocation. False when
+   * there is no engine or it could not.
    */
   private adoptNative(id: number, relay: Relay, first: { socket: RelaySocket; family: 4 | 6 }, second: { socket: RelaySocket; family: 4 | 6 } | undefined): boolean {
     const n = this.o.native;
