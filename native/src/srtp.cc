@@ -1,7 +1,8 @@
-// SRTP protection of outgoing RTP (RFC 3711 AES-CM + HMAC-SHA1-80, RFC 7714 AEAD AES-128-GCM) with
+// SRTP protection of outgoing RTP and its removal from incoming RTP (RFC 3711 AES-CM + HMAC-SHA1-80, RFC 7714 AEAD AES-128-GCM) with
 // the cipher and HMAC states keyed once per session: per packet only the IV changes. Byte for byte
 // the output of src/media/engine/srtp-send.ts (the TypeScript path, kept as the fallback and as the
 // reference the unit tests compare with).
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@ constexpr size_t kHmacTag = 10;
 
 struct SrtpSender {
   int profile = kProfileGcm;
+  bool receiver = false;  // keyed for decryption (GCM); AES-CM is the same keystream both ways
   uint8_t salt[14] = {};
   EVP_CIPHER_CTX* cipher = nullptr;
   EVP_MD_CTX* inner = nullptr;  // HMAC-SHA1 state after the key's inner pad (AES-CM only)
@@ -92,13 +94,62 @@ bool Seal(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t ro
   return true;
 }
 
+// Opens buf[0, length) (header, encrypted payload, tag) in place: authenticates, then decrypts.
+// Returns the length without the tag, or -1 when authentication fails.
+long Open(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
+  const size_t tag = s->tag();
+  const size_t plain = length - header - tag;
+  const uint8_t* ssrc = buf + 8;
+  const uint8_t* seq = buf + 2;
+  int outl = 0;
+  if (s->profile == kProfileGcm) {
+    uint8_t iv[12] = {0, 0};
+    memcpy(iv + 2, ssrc, 4);
+    Write32(iv + 6, roc);
+    iv[10] = seq[0];
+    iv[11] = seq[1];
+    for (int i = 0; i < 12; i++) iv[i] ^= s->salt[i];
+    if (EVP_DecryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) != 1) return -1;
+    if (EVP_DecryptUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) != 1) return -1;
+    if (plain > 0 && EVP_DecryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) != 1) return -1;
+    if (EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, kGcmTag, buf + header + plain) != 1) return -1;
+    uint8_t final_block[16];
+    if (EVP_DecryptFinal_ex(s->cipher, final_block, &outl) != 1) return -1;  // tag mismatch
+    return static_cast<long>(header + plain);
+  }
+  uint8_t roc_bytes[4];
+  Write32(roc_bytes, roc);
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  unsigned int dlen = 0;
+  if (EVP_MD_CTX_copy_ex(s->scratch, s->inner) != 1) return -1;
+  EVP_DigestUpdate(s->scratch, buf, header + plain);
+  EVP_DigestUpdate(s->scratch, roc_bytes, 4);
+  EVP_DigestFinal_ex(s->scratch, digest, &dlen);
+  if (EVP_MD_CTX_copy_ex(s->scratch, s->outer) != 1) return -1;
+  EVP_DigestUpdate(s->scratch, digest, dlen);
+  EVP_DigestFinal_ex(s->scratch, digest, &dlen);
+  if (CRYPTO_memcmp(digest, buf + header + plain, kHmacTag) != 0) return -1;
+  uint8_t iv[16] = {};
+  memcpy(iv + 4, ssrc, 4);
+  Write32(iv + 8, roc);
+  iv[12] = seq[0];
+  iv[13] = seq[1];
+  for (int i = 0; i < 14; i++) iv[i] ^= s->salt[i];
+  if (EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) != 1) return -1;
+  if (plain > 0 && EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) != 1) return -1;
+  return static_cast<long>(header + plain);
+}
+
 SrtpSender* NewSender(int profile, const uint8_t* key, const uint8_t* salt, size_t salt_length, const uint8_t* auth,
-                      size_t auth_length) {
+                      size_t auth_length, bool receiver) {
   auto* s = new SrtpSender();
   s->profile = profile;
+  s->receiver = receiver;
   s->cipher = EVP_CIPHER_CTX_new();
   const EVP_CIPHER* cipher = profile == kProfileGcm ? EVP_aes_128_gcm() : EVP_aes_128_ctr();
-  bool ok = s->cipher != nullptr && EVP_EncryptInit_ex(s->cipher, cipher, nullptr, key, nullptr) == 1;
+  bool ok = s->cipher != nullptr &&
+            (receiver && profile == kProfileGcm ? EVP_DecryptInit_ex(s->cipher, cipher, nullptr, key, nullptr)
+                                                : EVP_EncryptInit_ex(s->cipher, cipher, nullptr, key, nullptr)) == 1;
   memcpy(s->salt, salt, salt_length);
   if (ok && profile == kProfileCm) {
     uint8_t k[20];
@@ -124,8 +175,8 @@ SrtpSender* NewSender(int profile, const uint8_t* key, const uint8_t* salt, size
   return s;
 }
 
-// srtpSender(profile: 0 GCM | 1 AES-CM, key: Buffer(16), salt: Buffer(12 | 14), authKey?: Buffer(20))
-napi_value CreateSender(napi_env env, napi_callback_info info) {
+// srtpSender / srtpReceiver(profile: 0 GCM | 1 AES-CM, key: Buffer(16), salt: Buffer(12 | 14), authKey?: Buffer(20))
+napi_value CreateContext(napi_env env, napi_callback_info info, bool receiver) {
   size_t argc = 4;
   napi_value argv[4];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
@@ -143,7 +194,7 @@ napi_value CreateSender(napi_env env, napi_callback_info info) {
   if (profile == kProfileCm && (argc < 4 || !GetBuffer(env, argv[3], &auth, &auth_length) || auth_length != 20)) {
     return Throw(env, "srtpSender: AES-CM needs a 20-byte authentication key");
   }
-  SrtpSender* s = NewSender(static_cast<int>(profile), key, salt, salt_length, auth, auth_length);
+  SrtpSender* s = NewSender(static_cast<int>(profile), key, salt, salt_length, auth, auth_length, receiver);
   if (s == nullptr) return Throw(env, "srtpSender: OpenSSL refused the key");
   napi_value external;
   if (napi_create_external(env, s, Finalize, nullptr, &external) != napi_ok) {
@@ -152,6 +203,9 @@ napi_value CreateSender(napi_env env, napi_callback_info info) {
   }
   return external;
 }
+
+napi_value CreateSender(napi_env env, napi_callback_info info) { return CreateContext(env, info, false); }
+napi_value CreateReceiver(napi_env env, napi_callback_info info) { return CreateContext(env, info, true); }
 
 bool GetSender(napi_env env, napi_value value, SrtpSender** out) {
   napi_valuetype type;
@@ -165,10 +219,10 @@ bool GetSender(napi_env env, napi_value value, SrtpSender** out) {
 // Reads (sender, out, headerLength, roc) and checks the packet shape. Null when it threw.
 bool SealArgs(napi_env env, napi_value* argv, SrtpSender** s, uint8_t** buf, size_t* length, size_t* header, uint32_t* roc) {
   int64_t h = 0, r = 0;
-  if (!GetSender(env, argv[0], s)) return Throw(env, "srtpSeal: not an SRTP sender"), false;
-  if (!GetBuffer(env, argv[1], buf, length)) return Throw(env, "srtpSeal: packet must be a Buffer"), false;
-  if (!GetInt(env, argv[2], &h) || !GetInt(env, argv[3], &r)) return Throw(env, "srtpSeal: headerLength and roc must be numbers"), false;
-  if (h < 12 || static_cast<size_t>(h) + (*s)->tag() > *length) return Throw(env, "srtpSeal: packet shorter than header + tag"), false;
+  if (!GetSender(env, argv[0], s)) return Throw(env, "srtp: not an SRTP context (srtpSender or srtpReceiver)"), false;
+  if (!GetBuffer(env, argv[1], buf, length)) return Throw(env, "srtp: packet must be a Buffer"), false;
+  if (!GetInt(env, argv[2], &h) || !GetInt(env, argv[3], &r)) return Throw(env, "srtp: headerLength and roc must be numbers"), false;
+  if (h < 12 || static_cast<size_t>(h) + (*s)->tag() > *length) return Throw(env, "srtp: packet shorter than header + tag"), false;
   *header = static_cast<size_t>(h);
   *roc = static_cast<uint32_t>(r);
   return true;
@@ -185,8 +239,28 @@ napi_value SealPacket(napi_env env, napi_callback_info info) {
   size_t length, header;
   uint32_t roc;
   if (!SealArgs(env, argv, &s, &buf, &length, &header, &roc)) return nullptr;
+  if (s->receiver) return Throw(env, "srtpSeal: this context decrypts (srtpReceiver)");
   if (!Seal(s, buf, length, header, roc)) return Throw(env, "srtpSeal: cipher failure");
   return nullptr;
+}
+
+// srtpOpen(receiver, packet, headerLength, roc): authenticates and decrypts packet in place;
+// returns the length of header + plaintext (the tag is not part of it), or -1 when the packet does
+// not authenticate (its payload is then left as received).
+napi_value OpenPacket(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 4) return Throw(env, "srtpOpen(receiver, packet, headerLength, roc)");
+  SrtpSender* s;
+  uint8_t* buf;
+  size_t length, header;
+  uint32_t roc;
+  if (!SealArgs(env, argv, &s, &buf, &length, &header, &roc)) return nullptr;
+  if (!s->receiver) return Throw(env, "srtpOpen: this context encrypts (srtpSender)");
+  napi_value result;
+  NAPI_OK(napi_create_int64(env, Open(s, buf, length, header, roc), &result));
+  return result;
 }
 
 // srtpSealSend(sender, packet, headerLength, roc, fd, sockaddr): seals, then one sendto on the
@@ -202,6 +276,7 @@ napi_value SealSend(napi_env env, napi_callback_info info) {
   size_t length, header;
   uint32_t roc;
   if (!SealArgs(env, argv, &s, &buf, &length, &header, &roc)) return nullptr;
+  if (s->receiver) return Throw(env, "srtpSealSend: this context decrypts (srtpReceiver)");
   int64_t fd = -1;
   uint8_t* addr;
   size_t addr_length;
@@ -221,6 +296,8 @@ void InitSrtp(napi_env env, napi_value exports) {
   SetFunction(env, exports, "srtpSender", CreateSender);
   SetFunction(env, exports, "srtpSeal", SealPacket);
   SetFunction(env, exports, "srtpSealSend", SealSend);
+  SetFunction(env, exports, "srtpReceiver", CreateReceiver);
+  SetFunction(env, exports, "srtpOpen", OpenPacket);
 }
 
 }  // namespace parley

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 
 /** An SRTP sender whose cipher (and HMAC) state is keyed once: opaque to TypeScript. */
 export type NativeSrtpSender = { readonly __brand: 'NativeSrtpSender' };
+export type NativeSrtpReceiver = { readonly __brand: 'NativeSrtpReceiver' };
 
 export const NATIVE_SRTP_GCM = 0;
 export const NATIVE_SRTP_AES_CM = 1;
@@ -19,6 +20,13 @@ export interface NativeAddon {
   srtpSeal(sender: NativeSrtpSender, packet: Buffer, headerLength: number, roc: number): void;
   /** srtpSeal, then one sendto on `fd`: bytes sent or -errno. */
   srtpSealSend(sender: NativeSrtpSender, packet: Buffer, headerLength: number, roc: number, fd: number, sockaddr: Buffer): number;
+  /** Same keys, for incoming packets of the remote side's session. */
+  srtpReceiver(profile: number, key: Buffer, salt: Buffer, authKey?: Buffer): NativeSrtpReceiver;
+  /**
+   * Authenticates and decrypts `packet` (header, encrypted payload, tag) in place: the length of
+   * header + plaintext, or -1 when it does not authenticate.
+   */
+  srtpOpen(receiver: NativeSrtpReceiver, packet: Buffer, headerLength: number, roc: number): number;
   /** A sockaddr for an IP literal, or undefined for anything else. */
   udpAddress(host: string, port: number): Buffer | undefined;
   /** One sendto on `fd`: bytes sent or -errno. */

@@ -39,6 +39,7 @@ import { fromCanonical, toCanonical, uriToId } from './werift-extensions.js';
 import { OutgoingHeaderWriter } from './outgoing-header.js';
 import { rewrittenCopy, writeRewrite, type PacketRewrite } from '../rtp/rewrite.js';
 import type { NativeAddon } from '../../native/index.js';
+import { openSrtpNatively } from './native-srtp-receive.js';
 import { weriftSrtpSender, type WeriftSrtpSender } from './werift-srtp.js';
 
 export interface WeriftTransportOptions {
@@ -69,6 +70,8 @@ export class WeriftTransport implements MediaTransport {
   sentDirect = 0;
   /** Outgoing RTP sealed and sent by the native addon (werift-srtp.ts, native-route.ts). */
   sentNative = 0;
+  /** Incoming RTP opened by the native addon (native-srtp-receive.ts). */
+  receivedNative = 0;
   readonly native: NativeAddon | undefined;
   /** Outgoing RTP that took werift's parse/serialise/encrypt path (padding, odd extensions). */
   sentViaWerift = 0;
@@ -185,6 +188,16 @@ export class WeriftTransport implements MediaTransport {
       if (this.hookedDtls.has(dtls)) continue;
       this.hookedDtls.add(dtls);
       dtls.onRtcp.subscribe((packet) => this.events.emit('rtcp', packet.serialize()));
+      const native = this.native;
+      if (native !== undefined) {
+        // werift starts SRTP just before it reports the DTLS transport connected, which has
+        // usually happened by now (this runs when the connection reports connected)
+        const open = (): void => {
+          if (dtls.state === 'connected' && dtls.srtp !== undefined) openSrtpNatively(dtls.srtp, native, this);
+        };
+        open();
+        dtls.onStateChange.subscribe(open);
+      }
     }
   }
 

@@ -13,12 +13,15 @@ import {
   type RtpPacket,
 } from 'werift';
 import { WeriftTransport, parleyCodecs, parleyHeaderExtensions, type IncomingTrack } from '../../../src/media/engine/index.js';
+import { requireNative } from '../../unit/native/require-native.js';
 import { DownTrack, SubscriberRtcpRouter, TrackFanout, monotonicClock } from '../../../src/media/forwarding/index.js';
 import { buildPli, parseRtpHeader, rtpPayload } from '../../../src/media/rtp/index.js';
 import { localAnswer, localOffer, nextEvent, trickle, waitFor } from './werift-helpers.js';
 
 /** Synthetic VP8 (descriptor + frame header + filler) as the publisher sends it. */
 const vp8Frame = (seq: number, ts: number, keyframe: boolean): Buffer => vp8Packet({ ssrc: 0x1234, seq, ts, keyframe, size: 200 });
+
+const native = requireNative();
 
 describe('werift loopback through the forwarding core', () => {
   const closers: Array<() => Promise<void>> = [];
@@ -31,7 +34,7 @@ describe('werift loopback through the forwarding core', () => {
     const publisher = new RTCPeerConnection({ codecs: parleyCodecs(), headerExtensions: parleyHeaderExtensions() });
     closers.push(() => publisher.close());
     const pubTransceiver = publisher.addTransceiver('video', { direction: 'sendonly' });
-    const pubSide = new WeriftTransport({ id: 'pub' });
+    const pubSide = new WeriftTransport({ id: 'pub', native });
     closers.push(() => pubSide.close());
     trickle(publisher, pubSide);
     const chat = publisher.createDataChannel('chat');
@@ -58,7 +61,7 @@ describe('werift loopback through the forwarding core', () => {
     await publisher.setRemoteDescription(await pubSide.createAnswer());
 
     // --- subscriber peer and Parley's subscriber-side transport
-    const subSide = new WeriftTransport({ id: 'sub' });
+    const subSide = new WeriftTransport({ id: 'sub', native });
     closers.push(() => subSide.close());
     const out = subSide.addOutgoing('video', { mimeType: 'video/VP8' });
     const subscriber = new RTCPeerConnection({ codecs: parleyCodecs(), headerExtensions: parleyHeaderExtensions() });
@@ -141,6 +144,9 @@ describe('werift loopback through the forwarding core', () => {
       expect(received[i]?.header.sequenceNumber).toBe((prev + 1) & 0xffff);
     }
     expect(downTrack.stats.drops['waiting-keyframe'] ?? 0).toBeGreaterThan(0);
+    // both directions through the native addon: the publisher's SRTP opened, the subscriber's sealed
+    expect(pubSide.receivedNative).toBeGreaterThanOrEqual(received.length);
+    expect(subSide.sentNative).toBeGreaterThanOrEqual(received.length);
 
     // NACK from the subscriber, answered from the down-track's buffer (RTX when negotiated)
     // a recent packet: the buffer keeps packets for 1 s

@@ -79,7 +79,7 @@ describe('native addon: SRTP sender', () => {
     expect(() => native.srtpSeal(sender, Buffer.alloc(20), 12, 0)).toThrow(/shorter than header \+ tag/);
     expect(() => native.srtpSeal(sender, Buffer.alloc(40), 8, 0)).toThrow(/shorter than header \+ tag/);
     const seal = native.srtpSeal as unknown as (...args: unknown[]) => void;
-    expect(() => seal({}, Buffer.alloc(40), 12, 0)).toThrow(/not an SRTP sender/);
+    expect(() => seal({}, Buffer.alloc(40), 12, 0)).toThrow(/not an SRTP context/);
   });
 
   it('sends exactly the bytes srtpSeal produces', async () => {

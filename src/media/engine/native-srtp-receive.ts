@@ -1,0 +1,58 @@
+/**
+ * Incoming SRTP opened by the native addon (ADR 0008) instead of werift's JavaScript: the
+ * session's `decrypt` (an instance field werift calls for every RTP datagram, after ICE and DTLS
+ * demultiplexing) is replaced by one that authenticates and decrypts in place with a keyed-once
+ * cipher. The rollover counter follows werift's own rule on werift's own per-SSRC state, committed
+ * only for a packet that authenticates, exactly as `SrtpContext.decryptRtp` does; a packet that
+ * does not authenticate (or cannot be SRTP) throws werift's `SrtpAuthenticationError`, which werift
+ * counts as a dropped packet. SRTCP stays with werift (a few packets a second).
+ */
+import { SrtpAuthenticationError, type SrtpSession } from 'werift';
+import { NATIVE_SRTP_AES_CM, NATIVE_SRTP_GCM, type NativeAddon } from '../../native/index.js';
+
+/** werift's profile numbers (rtp/src/srtp/const.ts) -> the addon's. */
+const PROFILES: Readonly<Record<number, number>> = { 0x0001: NATIVE_SRTP_AES_CM, 0x0007: NATIVE_SRTP_GCM };
+
+const opened = new WeakSet<SrtpSession>();
+
+/**
+ * Replaces `session.decrypt`; false (werift keeps decrypting) for a profile the addon lacks.
+ * `counter.receivedNative` counts the packets opened here.
+ */
+export function openSrtpNatively(session: SrtpSession, native: NativeAddon, counter?: { receivedNative: number }): boolean {
+  if (opened.has(session)) return true;
+  const context = session.remoteContext;
+  const profile = PROFILES[context.profile];
+  if (profile === undefined) return false;
+  const gcm = profile === NATIVE_SRTP_GCM;
+  const receiver = native.srtpReceiver(profile, context.srtpSessionKey, context.srtpSessionSalt.subarray(0, gcm ? 12 : 14), ...(gcm ? [] : [context.srtpSessionAuthTag]));
+  const tag = gcm ? 16 : 10;
+  const states = context.srtpSSRCStates;
+  session.decrypt = (packet: Buffer): Buffer => {
+    const headerLength = rtpHeaderLength(packet);
+    if (headerLength < 0 || headerLength + tag > packet.length) throw new SrtpAuthenticationError('not an SRTP packet');
+    const ssrc = packet.readUInt32BE(8);
+    const existing = states[ssrc];
+    const next = existing !== undefined ? { ...existing } : { ssrc, rolloverCounter: 0, lastSequenceNumber: 0 };
+    context.updateRolloverCount(packet.readUInt16BE(2), next);
+    const length = native.srtpOpen(receiver, packet, headerLength, next.rolloverCounter);
+    if (length < 0) throw new SrtpAuthenticationError('Failed to authenticate SRTP packet');
+    if (existing !== undefined) Object.assign(existing, next);
+    else states[ssrc] = next;
+    if (counter !== undefined) counter.receivedNative++;
+    return packet.subarray(0, length);
+  };
+  opened.add(session);
+  return true;
+}
+
+/** Fixed header, CSRCs and extension block of an RTP packet; -1 when it cannot be one. */
+export function rtpHeaderLength(packet: Buffer): number {
+  if (packet.length < 12 || packet[0]! >> 6 !== 2) return -1;
+  let length = 12 + (packet[0]! & 0x0f) * 4;
+  if ((packet[0]! & 0x10) !== 0) {
+    if (packet.length < length + 4) return -1;
+    length += 4 + packet.readUInt16BE(length + 2) * 4;
+  }
+  return length <= packet.length ? length : -1;
+}
