@@ -25,4 +25,15 @@ bool GetBuffer(napi_env env, napi_value value, uint8_t** data, size_t* length);
 bool GetInt(napi_env env, napi_value value, int64_t* out);
 void SetFunction(napi_env env, napi_value exports, const char* name, napi_callback cb);
 
+// Where a datagram goes: a socket descriptor Node opened and a sockaddr built by udpAddress.
+struct Datagram {
+  int fd;
+  const void* addr;
+  unsigned addr_length;
+};
+// Reads (fd, sockaddr) arguments; false when it threw (`usage` names the call).
+bool ReadDatagramTarget(napi_env env, napi_value fd, napi_value sockaddr, const char* usage, Datagram* out);
+// One sendto (MSG_DONTWAIT): the bytes sent, or -errno, as a JavaScript number.
+napi_value SendTo(napi_env env, const Datagram& to, const uint8_t* data, size_t length);
+
 }  // namespace parley

@@ -216,31 +216,39 @@ bool GetSender(napi_env env, napi_value value, SrtpSender** out) {
   return true;
 }
 
-// Reads (sender, out, headerLength, roc) and checks the packet shape. Null when it threw.
-bool SealArgs(napi_env env, napi_value* argv, SrtpSender** s, uint8_t** buf, size_t* length, size_t* header, uint32_t* roc) {
+// The arguments every packet call starts with: (context, packet, headerLength, roc, ...).
+struct PacketCall {
+  SrtpSender* s;
+  uint8_t* buf;
+  size_t length;
+  size_t header;
+  uint32_t roc;
+  napi_value argv[6];
+};
+
+// Reads a packet call of at least `argc_min` arguments on a context of the right direction and
+// checks the packet's shape; false when it threw (`usage` names the call in the error).
+bool ReadPacketCall(napi_env env, napi_callback_info info, size_t argc_min, bool receiver, const char* usage, PacketCall* c) {
+  size_t argc = 6;
+  if (napi_get_cb_info(env, info, &argc, c->argv, nullptr, nullptr) != napi_ok || argc < argc_min) return Throw(env, usage), false;
   int64_t h = 0, r = 0;
-  if (!GetSender(env, argv[0], s)) return Throw(env, "srtp: not an SRTP context (srtpSender or srtpReceiver)"), false;
-  if (!GetBuffer(env, argv[1], buf, length)) return Throw(env, "srtp: packet must be a Buffer"), false;
-  if (!GetInt(env, argv[2], &h) || !GetInt(env, argv[3], &r)) return Throw(env, "srtp: headerLength and roc must be numbers"), false;
-  if (h < 12 || static_cast<size_t>(h) + (*s)->tag() > *length) return Throw(env, "srtp: packet shorter than header + tag"), false;
-  *header = static_cast<size_t>(h);
-  *roc = static_cast<uint32_t>(r);
+  if (!GetSender(env, c->argv[0], &c->s)) return Throw(env, "srtp: not an SRTP context (srtpSender or srtpReceiver)"), false;
+  if (c->s->receiver != receiver) {
+    return Throw(env, receiver ? "srtp: this context encrypts (srtpSender)" : "srtp: this context decrypts (srtpReceiver)"), false;
+  }
+  if (!GetBuffer(env, c->argv[1], &c->buf, &c->length)) return Throw(env, "srtp: packet must be a Buffer"), false;
+  if (!GetInt(env, c->argv[2], &h) || !GetInt(env, c->argv[3], &r)) return Throw(env, "srtp: headerLength and roc must be numbers"), false;
+  if (h < 12 || static_cast<size_t>(h) + c->s->tag() > c->length) return Throw(env, "srtp: packet shorter than header + tag"), false;
+  c->header = static_cast<size_t>(h);
+  c->roc = static_cast<uint32_t>(r);
   return true;
 }
 
 // srtpSeal(sender, packet, headerLength, roc): packet = header || plaintext || room for the tag.
 napi_value SealPacket(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 4) return Throw(env, "srtpSeal(sender, packet, headerLength, roc)");
-  SrtpSender* s;
-  uint8_t* buf;
-  size_t length, header;
-  uint32_t roc;
-  if (!SealArgs(env, argv, &s, &buf, &length, &header, &roc)) return nullptr;
-  if (s->receiver) return Throw(env, "srtpSeal: this context decrypts (srtpReceiver)");
-  if (!Seal(s, buf, length, header, roc)) return Throw(env, "srtpSeal: cipher failure");
+  PacketCall c;
+  if (!ReadPacketCall(env, info, 4, false, "srtpSeal(sender, packet, headerLength, roc)", &c)) return nullptr;
+  if (!Seal(c.s, c.buf, c.length, c.header, c.roc)) return Throw(env, "srtpSeal: cipher failure");
   return nullptr;
 }
 
@@ -248,18 +256,10 @@ napi_value SealPacket(napi_env env, napi_callback_info info) {
 // returns the length of header + plaintext (the tag is not part of it), or -1 when the packet does
 // not authenticate (its payload is then left as received).
 napi_value OpenPacket(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 4) return Throw(env, "srtpOpen(receiver, packet, headerLength, roc)");
-  SrtpSender* s;
-  uint8_t* buf;
-  size_t length, header;
-  uint32_t roc;
-  if (!SealArgs(env, argv, &s, &buf, &length, &header, &roc)) return nullptr;
-  if (!s->receiver) return Throw(env, "srtpOpen: this context encrypts (srtpSender)");
+  PacketCall c;
+  if (!ReadPacketCall(env, info, 4, true, "srtpOpen(receiver, packet, headerLength, roc)", &c)) return nullptr;
   napi_value result;
-  NAPI_OK(napi_create_int64(env, Open(s, buf, length, header, roc), &result));
+  NAPI_OK(napi_create_int64(env, Open(c.s, c.buf, c.length, c.header, c.roc), &result));
   return result;
 }
 
@@ -267,27 +267,13 @@ napi_value OpenPacket(napi_env env, napi_callback_info info) {
 // socket. Returns the bytes sent, or -errno (EAGAIN when the socket buffer is full: the datagram
 // is dropped, as the kernel would drop it further on).
 napi_value SealSend(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 6) return Throw(env, "srtpSealSend(sender, packet, headerLength, roc, fd, sockaddr)");
-  SrtpSender* s;
-  uint8_t* buf;
-  size_t length, header;
-  uint32_t roc;
-  if (!SealArgs(env, argv, &s, &buf, &length, &header, &roc)) return nullptr;
-  if (s->receiver) return Throw(env, "srtpSealSend: this context decrypts (srtpReceiver)");
-  int64_t fd = -1;
-  uint8_t* addr;
-  size_t addr_length;
-  if (!GetInt(env, argv[4], &fd) || fd < 0) return Throw(env, "srtpSealSend: fd must be a socket descriptor");
-  if (!GetBuffer(env, argv[5], &addr, &addr_length) || addr_length < sizeof(sockaddr_in)) return Throw(env, "srtpSealSend: bad sockaddr");
-  if (!Seal(s, buf, length, header, roc)) return Throw(env, "srtpSeal: cipher failure");
-  ssize_t sent = sendto(static_cast<int>(fd), buf, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(addr),
-                        static_cast<socklen_t>(addr_length));
-  napi_value result;
-  NAPI_OK(napi_create_int64(env, sent < 0 ? -errno : sent, &result));
-  return result;
+  PacketCall c;
+  const char* usage = "srtpSealSend(sender, packet, headerLength, roc, fd, sockaddr)";
+  if (!ReadPacketCall(env, info, 6, false, usage, &c)) return nullptr;
+  Datagram d;
+  if (!ReadDatagramTarget(env, c.argv[4], c.argv[5], usage, &d)) return nullptr;
+  if (!Seal(c.s, c.buf, c.length, c.header, c.roc)) return Throw(env, "srtpSeal: cipher failure");
+  return SendTo(env, d, c.buf, c.length);
 }
 
 }  // namespace

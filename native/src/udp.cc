@@ -53,21 +53,36 @@ napi_value Send(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  const char* usage = "udpSend(fd, sockaddr, data)";
+  Datagram to;
+  uint8_t* data;
+  size_t length;
+  if (argc < 3 || !ReadDatagramTarget(env, argv[0], argv[1], usage, &to)) return argc < 3 ? Throw(env, usage) : nullptr;
+  if (!GetBuffer(env, argv[2], &data, &length)) return Throw(env, usage);
+  return SendTo(env, to, data, length);
+}
+
+}  // namespace
+
+bool ReadDatagramTarget(napi_env env, napi_value fd_value, napi_value addr_value, const char* usage, Datagram* out) {
   int64_t fd = -1;
-  uint8_t *addr, *data;
-  size_t addr_length, length;
-  if (argc < 3 || !GetInt(env, argv[0], &fd) || fd < 0 || !GetBuffer(env, argv[1], &addr, &addr_length) ||
-      addr_length < sizeof(sockaddr_in) || !GetBuffer(env, argv[2], &data, &length)) {
-    return Throw(env, "udpSend(fd, sockaddr, data)");
+  uint8_t* addr;
+  size_t addr_length;
+  if (!GetInt(env, fd_value, &fd) || fd < 0 || fd > 0x7fffffff || !GetBuffer(env, addr_value, &addr, &addr_length) ||
+      (addr_length != sizeof(sockaddr_in) && addr_length != sizeof(sockaddr_in6))) {
+    Throw(env, usage);
+    return false;
   }
-  ssize_t sent = sendto(static_cast<int>(fd), data, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(addr),
-                        static_cast<socklen_t>(addr_length));
+  *out = {static_cast<int>(fd), addr, static_cast<unsigned>(addr_length)};
+  return true;
+}
+
+napi_value SendTo(napi_env env, const Datagram& to, const uint8_t* data, size_t length) {
+  ssize_t sent = sendto(to.fd, data, length, MSG_DONTWAIT, static_cast<const sockaddr*>(to.addr), static_cast<socklen_t>(to.addr_length));
   napi_value result;
   NAPI_OK(napi_create_int64(env, sent < 0 ? -errno : sent, &result));
   return result;
 }
-
-}  // namespace
 
 void InitUdp(napi_env env, napi_value exports) {
   SetFunction(env, exports, "udpAddress", Address);
