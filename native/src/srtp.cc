@@ -48,96 +48,85 @@ inline void Write32(uint8_t* p, uint32_t v) {
   p[3] = v;
 }
 
-// Encrypts buf[header, length - tag) in place and writes the tag at the end. False on a cipher error.
-bool Seal(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
-  const size_t tag = s->tag();
-  const size_t plain = length - header - tag;
-  const uint8_t* ssrc = buf + 8;
-  const uint8_t* seq = buf + 2;
-  int outl = 0;
-  if (s->profile == kProfileGcm) {
-    // RFC 7714 8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt
-    uint8_t iv[12] = {0, 0};
-    memcpy(iv + 2, ssrc, 4);
-    Write32(iv + 6, roc);
-    iv[10] = seq[0];
-    iv[11] = seq[1];
-    for (int i = 0; i < 12; i++) iv[i] ^= s->salt[i];
-    if (EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) != 1) return false;
-    if (EVP_EncryptUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) != 1) return false;
-    if (plain > 0 && EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) != 1) return false;
-    if (EVP_EncryptFinal_ex(s->cipher, buf + header + plain, &outl) != 1) return false;
-    return EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, kGcmTag, buf + header + plain) == 1;
-  }
-  // RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), i = ROC * 2^16 + SEQ
-  uint8_t iv[16] = {};
-  memcpy(iv + 4, ssrc, 4);
+// RFC 7714 8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt
+void GcmIv(const SrtpSender* s, const uint8_t* packet, uint32_t roc, uint8_t iv[12]) {
+  iv[0] = iv[1] = 0;
+  memcpy(iv + 2, packet + 8, 4);
+  Write32(iv + 6, roc);
+  iv[10] = packet[2];
+  iv[11] = packet[3];
+  for (int i = 0; i < 12; i++) iv[i] ^= s->salt[i];
+}
+
+// RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), i = ROC * 2^16 + SEQ
+void CmIv(const SrtpSender* s, const uint8_t* packet, uint32_t roc, uint8_t iv[16]) {
+  memset(iv, 0, 16);
+  memcpy(iv + 4, packet + 8, 4);
   Write32(iv + 8, roc);
-  iv[12] = seq[0];
-  iv[13] = seq[1];
+  iv[12] = packet[2];
+  iv[13] = packet[3];
   for (int i = 0; i < 14; i++) iv[i] ^= s->salt[i];
-  if (EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) != 1) return false;
-  if (plain > 0 && EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) != 1) return false;
-  // RFC 3711 4.2: tag = HMAC-SHA1(auth key, header || encrypted payload || ROC), first 80 bits
+}
+
+// RFC 3711 4.2: HMAC-SHA1(auth key, header || encrypted payload || ROC) from the prepared pads.
+bool HmacTag(SrtpSender* s, const uint8_t* authenticated, size_t length, uint32_t roc, uint8_t digest[EVP_MAX_MD_SIZE]) {
   uint8_t roc_bytes[4];
   Write32(roc_bytes, roc);
-  uint8_t digest[EVP_MAX_MD_SIZE];
   unsigned int dlen = 0;
-  if (EVP_MD_CTX_copy_ex(s->scratch, s->inner) != 1) return false;
-  EVP_DigestUpdate(s->scratch, buf, header + plain);
-  EVP_DigestUpdate(s->scratch, roc_bytes, 4);
-  EVP_DigestFinal_ex(s->scratch, digest, &dlen);
-  if (EVP_MD_CTX_copy_ex(s->scratch, s->outer) != 1) return false;
-  EVP_DigestUpdate(s->scratch, digest, dlen);
-  EVP_DigestFinal_ex(s->scratch, digest, &dlen);
-  memcpy(buf + header + plain, digest, kHmacTag);
+  return EVP_MD_CTX_copy_ex(s->scratch, s->inner) == 1 && EVP_DigestUpdate(s->scratch, authenticated, length) == 1 &&
+         EVP_DigestUpdate(s->scratch, roc_bytes, 4) == 1 && EVP_DigestFinal_ex(s->scratch, digest, &dlen) == 1 &&
+         EVP_MD_CTX_copy_ex(s->scratch, s->outer) == 1 && EVP_DigestUpdate(s->scratch, digest, dlen) == 1 &&
+         EVP_DigestFinal_ex(s->scratch, digest, &dlen) == 1;
+}
+
+// AES-CM keystream over buf[header, header + plain) in place (encryption and decryption alike).
+bool CmCrypt(SrtpSender* s, uint8_t* buf, size_t header, size_t plain, uint32_t roc) {
+  uint8_t iv[16];
+  CmIv(s, buf, roc, iv);
+  int outl = 0;
+  return EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) == 1 &&
+         (plain == 0 || EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) == 1);
+}
+
+// Encrypts buf[header, length - tag) in place and writes the tag at the end. False on a cipher error.
+bool Seal(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
+  const size_t plain = length - header - s->tag();
+  uint8_t* tag = buf + header + plain;
+  if (s->profile == kProfileGcm) {
+    uint8_t iv[12];
+    GcmIv(s, buf, roc, iv);
+    int outl = 0;
+    return EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) == 1 &&
+           EVP_EncryptUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) == 1 &&
+           (plain == 0 || EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) == 1) &&
+           EVP_EncryptFinal_ex(s->cipher, tag, &outl) == 1 && EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, kGcmTag, tag) == 1;
+  }
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  if (!CmCrypt(s, buf, header, plain, roc) || !HmacTag(s, buf, header + plain, roc, digest)) return false;
+  memcpy(tag, digest, kHmacTag);  // the first 80 bits
   return true;
 }
 
 // Opens buf[0, length) (header, encrypted payload, tag) in place: authenticates, then decrypts.
 // Returns the length without the tag, or -1 when authentication fails.
 long Open(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
-  const size_t tag = s->tag();
-  const size_t plain = length - header - tag;
-  const uint8_t* ssrc = buf + 8;
-  const uint8_t* seq = buf + 2;
-  int outl = 0;
+  const size_t plain = length - header - s->tag();
+  uint8_t* tag = buf + header + plain;
   if (s->profile == kProfileGcm) {
-    uint8_t iv[12] = {0, 0};
-    memcpy(iv + 2, ssrc, 4);
-    Write32(iv + 6, roc);
-    iv[10] = seq[0];
-    iv[11] = seq[1];
-    for (int i = 0; i < 12; i++) iv[i] ^= s->salt[i];
-    if (EVP_DecryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) != 1) return -1;
-    if (EVP_DecryptUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) != 1) return -1;
-    if (plain > 0 && EVP_DecryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) != 1) return -1;
-    if (EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, kGcmTag, buf + header + plain) != 1) return -1;
+    uint8_t iv[12];
+    GcmIv(s, buf, roc, iv);
+    int outl = 0;
     uint8_t final_block[16];
-    if (EVP_DecryptFinal_ex(s->cipher, final_block, &outl) != 1) return -1;  // tag mismatch
-    return static_cast<long>(header + plain);
+    const bool ok = EVP_DecryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) == 1 &&
+                    EVP_DecryptUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) == 1 &&
+                    (plain == 0 || EVP_DecryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) == 1) &&
+                    EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, kGcmTag, tag) == 1 &&
+                    EVP_DecryptFinal_ex(s->cipher, final_block, &outl) == 1;  // false on a tag mismatch
+    return ok ? static_cast<long>(header + plain) : -1;
   }
-  uint8_t roc_bytes[4];
-  Write32(roc_bytes, roc);
   uint8_t digest[EVP_MAX_MD_SIZE];
-  unsigned int dlen = 0;
-  if (EVP_MD_CTX_copy_ex(s->scratch, s->inner) != 1) return -1;
-  EVP_DigestUpdate(s->scratch, buf, header + plain);
-  EVP_DigestUpdate(s->scratch, roc_bytes, 4);
-  EVP_DigestFinal_ex(s->scratch, digest, &dlen);
-  if (EVP_MD_CTX_copy_ex(s->scratch, s->outer) != 1) return -1;
-  EVP_DigestUpdate(s->scratch, digest, dlen);
-  EVP_DigestFinal_ex(s->scratch, digest, &dlen);
-  if (CRYPTO_memcmp(digest, buf + header + plain, kHmacTag) != 0) return -1;
-  uint8_t iv[16] = {};
-  memcpy(iv + 4, ssrc, 4);
-  Write32(iv + 8, roc);
-  iv[12] = seq[0];
-  iv[13] = seq[1];
-  for (int i = 0; i < 14; i++) iv[i] ^= s->salt[i];
-  if (EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) != 1) return -1;
-  if (plain > 0 && EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) != 1) return -1;
-  return static_cast<long>(header + plain);
+  if (!HmacTag(s, buf, header + plain, roc, digest) || CRYPTO_memcmp(digest, tag, kHmacTag) != 0) return -1;
+  return CmCrypt(s, buf, header, plain, roc) ? static_cast<long>(header + plain) : -1;
 }
 
 SrtpSender* NewSender(int profile, const uint8_t* key, const uint8_t* salt, size_t salt_length, const uint8_t* auth,
