@@ -22,6 +22,7 @@ export interface UdpRoute {
   readonly sockaddr: Buffer;
   readonly pair: PairLike;
   readonly transport: { readonly closed?: boolean };
+  readonly socket: Socket;
 }
 
 /** The route of one connection, looked up again when its nominated pair changes. */
@@ -40,7 +41,9 @@ export class UdpRouteCache {
       this.route = lookUp(pair, this.native);
     }
     const route = this.route;
-    return route === undefined || route.transport.closed === true ? undefined : route;
+    // a closed socket has no descriptor any more (and its number may belong to another socket)
+    if (route === undefined || route.transport.closed === true || udpSocketFd(route.socket) !== route.fd) return undefined;
+    return route;
   }
 }
 
@@ -51,5 +54,5 @@ function lookUp(pair: PairLike, native: NativeAddon): UdpRoute | undefined {
   const fd = udpSocketFd(transport.socket);
   const sockaddr = native.udpAddress(remote[0], remote[1]);
   if (fd === undefined || sockaddr === undefined) return undefined;
-  return { fd, sockaddr, pair, transport };
+  return { fd, sockaddr, pair, transport, socket: transport.socket };
 }

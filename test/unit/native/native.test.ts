@@ -57,10 +57,14 @@ describe('native addon: UDP', () => {
     expect(() => call(3, Buffer.alloc(16), 'data')).toThrow(/udpSend/);
   });
 
-  it('has no descriptor for a socket that is not bound', () => {
+  it('has no descriptor for a socket that is not bound, or closed', async () => {
     const socket = dgram.createSocket('udp4');
     expect(udpSocketFd(socket)).toBeUndefined();
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    expect(udpSocketFd(socket)).toBeGreaterThan(0);
     socket.close();
+    expect(udpSocketFd(socket)).toBeUndefined();
   });
 });
 
