@@ -8,6 +8,7 @@ import type dgram from 'node:dgram';
 import net from 'node:net';
 import { NativeRelaySocket, type NativeTurnRelay, type RelaySocket } from '../../native/turn-relay.js';
 import type { TransportAddress } from '../stun/address.js';
+import { Method } from '../stun/constants.js';
 import { TurnCore } from '../core/core.js';
 import type { Action, CoreOptions, Source } from '../core/types.js';
 import { bindDgram, bindTcpRelay, bindUdpRelay, type PortRange, type UdpBinder } from './relay-ports.js';
@@ -102,8 +103,8 @@ export class Shard {
     }
     const actions = this.core.handle(buf, src, Date.now());
     for (let i = 0; i < actions.length; i++) this.apply(actions[i] as Action);
-    // a request may have changed permissions or channels: the native engine relays what the core allows
-    if (this.o.native && b0 !== undefined && buf.length >= 20 && (buf.readUInt16BE(0) & 0x0110) === 0) this.installNative(src);
+    // CreatePermission and ChannelBind change what may be relayed: the native engine relays what the core allows
+    if (this.o.native && buf.length >= 20 && b0 === 0x00 && (buf[1] === Method.CreatePermission || buf[1] === Method.ChannelBind)) this.installNative(src);
     if (this.o.io.allocationActive && src.transport === 'udp') {
       const a = this.core.allocationOf(src);
       if (a && a.permissions.size > 0 && !this.relaying.has(a.id) && this.relays.has(a.id)) {
