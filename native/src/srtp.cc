@@ -212,14 +212,16 @@ struct PacketCall {
   size_t length;
   size_t header;
   uint32_t roc;
-  napi_value argv[6];
+  size_t argc;
+  napi_value argv[7];
 };
 
 // Reads a packet call of at least `argc_min` arguments on a context of the right direction and
 // checks the packet's shape; false when it threw (`usage` names the call in the error).
 bool ReadPacketCall(napi_env env, napi_callback_info info, size_t argc_min, bool receiver, const char* usage, PacketCall* c) {
-  size_t argc = 6;
+  size_t argc = 7;
   if (napi_get_cb_info(env, info, &argc, c->argv, nullptr, nullptr) != napi_ok || argc < argc_min) return Throw(env, usage), false;
+  c->argc = argc;
   int64_t h = 0, r = 0;
   if (!GetSender(env, c->argv[0], &c->s)) return Throw(env, "srtp: not an SRTP context (srtpSender or srtpReceiver)"), false;
   if (c->s->receiver != receiver) {
@@ -252,13 +254,23 @@ napi_value OpenPacket(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// srtpSealSend(sender, packet, headerLength, roc, fd, sockaddr): seals, then one sendto on the
-// socket. Returns the bytes sent, or -errno (EAGAIN when the socket buffer is full: the datagram
-// is dropped, as the kernel would drop it further on).
+// srtpSealSend(sender, buffer, headerLength, roc, fd, sockaddr, length?): seals the packet in
+// buffer[0, length) (default: the whole buffer, so a caller can reuse one scratch buffer), then one
+// sendto on the socket. Returns the bytes sent, or -errno (EAGAIN when the socket buffer is full:
+// the datagram is dropped, as the kernel would drop it further on).
 napi_value SealSend(napi_env env, napi_callback_info info) {
   PacketCall c;
-  const char* usage = "srtpSealSend(sender, packet, headerLength, roc, fd, sockaddr)";
+  const char* usage = "srtpSealSend(sender, buffer, headerLength, roc, fd, sockaddr, length?)";
   if (!ReadPacketCall(env, info, 6, false, usage, &c)) return nullptr;
+  napi_valuetype type = napi_undefined;
+  if (c.argc > 6 && napi_typeof(env, c.argv[6], &type) == napi_ok && type != napi_undefined) {
+    int64_t length = -1;
+    if (!GetInt(env, c.argv[6], &length) || length < 0 || static_cast<size_t>(length) > c.length ||
+        static_cast<size_t>(length) < c.header + c.s->tag()) {
+      return Throw(env, "srtpSealSend: length must fit the buffer and hold header + tag");
+    }
+    c.length = static_cast<size_t>(length);
+  }
   Datagram d;
   if (!ReadDatagramTarget(env, c.argv[4], c.argv[5], usage, &d)) return nullptr;
   if (!Seal(c.s, c.buf, c.length, c.header, c.roc)) return Throw(env, "srtpSeal: cipher failure");

@@ -18,8 +18,11 @@ export interface NativeAddon {
   srtpSender(profile: number, key: Buffer, salt: Buffer, authKey?: Buffer): NativeSrtpSender;
   /** Encrypts `packet[headerLength, length - tag)` in place and writes the tag into the last bytes. */
   srtpSeal(sender: NativeSrtpSender, packet: Buffer, headerLength: number, roc: number): void;
-  /** srtpSeal, then one sendto on `fd`: bytes sent or -errno. */
-  srtpSealSend(sender: NativeSrtpSender, packet: Buffer, headerLength: number, roc: number, fd: number, sockaddr: Buffer): number;
+  /**
+   * srtpSeal on `buffer[0, length)` (default: all of it), then one sendto on `fd`: bytes sent or
+   * -errno. The datagram has left when this returns, so `buffer` can be reused.
+   */
+  srtpSealSend(sender: NativeSrtpSender, buffer: Buffer, headerLength: number, roc: number, fd: number, sockaddr: Buffer, length?: number): number;
   /** Same keys, for incoming packets of the remote side's session. */
   srtpReceiver(profile: number, key: Buffer, salt: Buffer, authKey?: Buffer): NativeSrtpReceiver;
   /**

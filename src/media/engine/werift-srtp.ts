@@ -12,7 +12,7 @@
 import type { RTCDtlsTransport, SrtpSession } from 'werift';
 import type { NativeAddon, NativeSrtpSender } from '../../native/index.js';
 import { NATIVE_SRTP_AES_CM, NATIVE_SRTP_GCM } from '../../native/index.js';
-import { UdpRouteCache } from './native-route.js';
+import { UdpRouteCache, type UdpRoute } from './native-route.js';
 import { SrtpSender, type SrtpSendProfile } from './srtp-send.js';
 
 /** werift's profile numbers (rtp/src/srtp/const.ts). */
@@ -63,24 +63,39 @@ export class WeriftSrtpSender {
    * 'failed' when the socket refused the datagram (full send buffer): it is dropped, as a full
    * queue further on would drop it.
    */
-  sealAndSend(dtls: RTCDtlsTransport, out: Buffer, headerLength: number): SendOutcome {
-    const roc = this.rolloverCounter(out);
+  sealAndSend(dtls: RTCDtlsTransport, buffer: Buffer, headerLength: number, length = buffer.length): SendOutcome {
+    const roc = this.rolloverCounter(buffer);
     const native = this.native;
     const sealer = this.nativeSender;
     if (native !== undefined && sealer !== undefined) {
-      const route = (this.routes ??= new UdpRouteCache(native)).get(dtls);
+      const route = this.route(dtls);
       if (route !== undefined) {
-        const sent = native.srtpSealSend(sealer, out, headerLength, roc, route.fd, route.sockaddr);
+        const sent = native.srtpSealSend(sealer, buffer, headerLength, roc, route.fd, route.sockaddr, length);
         if (sent < 0) return 'failed';
         route.pair.packetsSent++;
-        route.pair.bytesSent += out.length;
-        countSent(dtls, out.length);
+        route.pair.bytesSent += length;
+        countSent(dtls, length);
         return 'native';
       }
     }
+    // werift's send is asynchronous: it gets a Buffer of its own
+    const out = length === buffer.length ? buffer : Buffer.from(buffer.subarray(0, length));
     this.sealWith(out, headerLength, roc);
     sendSrtp(dtls, out);
     return 'werift';
+  }
+
+  /**
+   * True when a packet sealed now leaves synchronously (the native route), so that the caller can
+   * build it in a buffer it reuses.
+   */
+  sendsSynchronously(dtls: RTCDtlsTransport): boolean {
+    return this.nativeSender !== undefined && this.route(dtls) !== undefined;
+  }
+
+  private route(dtls: RTCDtlsTransport): UdpRoute | undefined {
+    if (this.native === undefined) return undefined;
+    return (this.routes ??= new UdpRouteCache(this.native)).get(dtls);
   }
 
   /** Seals `out` = header || plaintext || room for the tag in place. */

@@ -42,6 +42,9 @@ import type { NativeAddon } from '../../native/index.js';
 import { openSrtpNatively } from './native-srtp-receive.js';
 import { weriftSrtpSender, type WeriftSrtpSender } from './werift-srtp.js';
 
+/** Where the native path builds each outgoing datagram: sent before the next one is built. */
+const SCRATCH = Buffer.allocUnsafeSlow(16 * 1024);
+
 export interface WeriftTransportOptions {
   readonly id?: string;
   readonly iceServers?: ReadonlyArray<{ readonly urls: string; readonly username?: string; readonly credential?: string }>;
@@ -313,13 +316,15 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     const srtp = this.srtpSender(dtls);
     const header = this.header;
     if (srtp !== undefined && header.layout(packet, mid)) {
-      // one Buffer per packet: header written once, payload after it, sealed in place, tag at the end
+      // header written once, payload after it, sealed in place, tag at the end: into the thread's
+      // scratch buffer when the datagram leaves synchronously (native), else a Buffer of its own
       const headerLength = header.headerLength;
-      const out = Buffer.allocUnsafe(headerLength + packet.length - header.payloadStart + srtp.tagLength);
+      const length = headerLength + packet.length - header.payloadStart + srtp.tagLength;
+      const out = length <= SCRATCH.length && srtp.sendsSynchronously(dtls) ? SCRATCH : Buffer.allocUnsafe(length);
       header.write(packet, out, Date.now());
       packet.copy(out, headerLength, header.payloadStart);
       if (rewrite !== undefined) writeRewrite(out, headerLength, rewrite);
-      const outcome = srtp.sealAndSend(dtls, out, headerLength);
+      const outcome = srtp.sealAndSend(dtls, out, headerLength, length);
       if (outcome === 'failed') this.onDrop();
       else if (outcome === 'native') this.transport.sentNative++;
       else this.transport.sentDirect++;

@@ -104,4 +104,26 @@ describe('native addon: SRTP sender', () => {
     expect(message.equals(expected)).toBe(true);
     expect(packet.equals(expected)).toBe(true);
   });
+
+  it('seals and sends the first `length` bytes of a reused buffer, and refuses a length that does not fit', async () => {
+    const key = randomBytes(16);
+    const salt = randomBytes(12);
+    const a = native.srtpSender(NATIVE_SRTP_GCM, key, salt);
+    const b = native.srtpSender(NATIVE_SRTP_GCM, key, salt);
+    const sender = await bound('udp4', '127.0.0.1');
+    const receiver = await bound('udp4', '127.0.0.1');
+    const to = native.udpAddress('127.0.0.1', receiver.address().port)!;
+    const packet = Buffer.concat([Buffer.from([0x80, 96, 0, 9, 0, 0, 0, 1, 1, 2, 3, 4]), randomBytes(300), Buffer.alloc(16)]);
+    const expected = Buffer.from(packet);
+    native.srtpSeal(b, expected, 12, 0);
+    const scratch = Buffer.alloc(4096, 0xee);
+    packet.copy(scratch);
+    const got = once(receiver, 'message') as Promise<[Buffer]>;
+    expect(native.srtpSealSend(a, scratch, 12, 0, udpSocketFd(sender)!, to, packet.length)).toBe(packet.length);
+    const [message] = await got;
+    expect(message.equals(expected)).toBe(true);
+    expect(scratch[packet.length]).toBe(0xee);
+    expect(() => native.srtpSealSend(a, scratch, 12, 0, udpSocketFd(sender)!, to, 5000)).toThrow(/length must fit/);
+    expect(() => native.srtpSealSend(a, scratch, 12, 0, udpSocketFd(sender)!, to, 20)).toThrow(/length must fit/);
+  });
 });
