@@ -26,7 +26,7 @@ import type { Clock } from './clock.js';
 import { DropCounters } from './drops.js';
 import { Forwarder, type IncomingPacket, type KeyframeRequest, type TrackKind } from './forwarder.js';
 import type { LayerConstraints, LayerInfo } from './layer-selection.js';
-import { RetransmissionBuffer, type RetransmissionBufferOptions } from './retransmission-buffer.js';
+import { RetransmissionBuffer, type RetransmissionBufferOptions, type StoredRewrite } from './retransmission-buffer.js';
 
 
 export interface DownTrackSinks {
@@ -76,7 +76,7 @@ export class DownTrack {
   readonly drops = new DropCounters();
   private readonly codec: VideoCodec | undefined;
   private readonly payloadType: number | undefined;
-  private readonly buffer: RetransmissionBuffer<PacketRewrite>;
+  private readonly buffer: RetransmissionBuffer;
   /** VP8/VP9: PictureID and TL0PICIDX kept continuous across layer switches. */
   private readonly pictureIds: PictureIdMunger | undefined;
   private readonly sinks: DownTrackSinks;
@@ -106,9 +106,9 @@ export class DownTrack {
         ? { initialSequenceNumber: opts.continueFrom.sequenceNumber, initialTimestamp: opts.continueFrom.timestamp }
         : {}),
     });
-    this.buffer = new RetransmissionBuffer<PacketRewrite>({
+    this.buffer = new RetransmissionBuffer({
       clock: opts.clock,
-      materialize: (packet, rewrite) => rewrittenCopy(packet, rewrite) ?? packet,
+      materialize: (packet, stored) => rewrittenCopy(packet, this.resentRewrite(stored)) ?? packet,
       ...(opts.bufferCapacity !== undefined ? { capacity: opts.bufferCapacity } : {}),
       ...(opts.rtx !== undefined ? { rtx: opts.rtx } : {}),
     });
@@ -175,10 +175,26 @@ export class DownTrack {
     }
     // the publisher's packet is kept, shared and unmodified: the engine writes the rewrite into the
     // buffer it sends, and a NACK rebuilds this subscriber's copy from the two
-    this.buffer.store(decision.sequenceNumber, packet, rewrite);
+    this.buffer.store(decision.sequenceNumber, packet, rewrite.timestamp, rewrite.pictureId ?? -1, rewrite.tl0PicIdx ?? -1);
     this.packetsSent++;
     this.bytesSent += packet.length;
     this.sinks.forwardRtp(packet, rewrite);
+  }
+
+  /** The rewrite a stored packet was sent with (SSRC and payload type are this down-track's). */
+  private resentRewrite(stored: StoredRewrite): PacketRewrite {
+    const rewrite: { -readonly [K in keyof PacketRewrite]: PacketRewrite[K] } = {
+      sequenceNumber: stored.sequenceNumber,
+      timestamp: stored.timestamp,
+      ssrc: this.ssrc,
+    };
+    if (this.payloadType !== undefined) rewrite.payloadType = this.payloadType;
+    if (this.codec !== undefined && (stored.pictureId >= 0 || stored.tl0PicIdx >= 0)) {
+      rewrite.pictureCodec = this.codec;
+      if (stored.pictureId >= 0) rewrite.pictureId = stored.pictureId;
+      if (stored.tl0PicIdx >= 0) rewrite.tl0PicIdx = stored.tl0PicIdx;
+    }
+    return rewrite;
   }
 
   /** RTCP from the subscriber addressed to this track's SSRC. */

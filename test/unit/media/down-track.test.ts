@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DownTrack } from '../../../src/media/forwarding/down-track.js';
-import { parseRtpHeader, buildRtpPacket } from '../../../src/media/rtp/index.js';
+import { parseRtpHeader, buildRtpPacket, unwrapRtx } from '../../../src/media/rtp/index.js';
 import { FakeClock, vp8Packet } from './helpers.js';
 import { rewrittenCopy } from '../../../src/media/rtp/rewrite.js';
 
@@ -49,9 +49,14 @@ describe('DownTrack (apply step)', () => {
     const { dt, sent, keyframes } = setup(clock, { ssrc: 0xe0e0, payloadType: 101 });
     dt.start();
     for (let i = 0; i < 5; i++) dt.writeRtp(vp8Packet({ ssrc: 1, seq: 65533 + i, ts: i * 3000, keyframe: i === 0 }), 0);
+    const forwarded = new Map(sent.map((p) => [parseRtpHeader(p)?.sequenceNumber, p]));
     sent.length = 0;
-    dt.handleRtcp({ type: 'nack', senderSsrc: 9, mediaSsrc: 0xd0d0, lost: [65534, 1, 7] });
+    const lost = [...forwarded.keys()].filter((seq) => seq !== undefined).slice(1, 3);
+    dt.handleRtcp({ type: 'nack', senderSsrc: 9, mediaSsrc: 0xd0d0, lost: [...lost, (lost[1]! + 100) & 0xffff] });
     expect(sent.map((p) => parseRtpHeader(p)?.ssrc)).toEqual([0xe0e0, 0xe0e0]);
+    // rebuilt from the publisher's packet and the stored rewrite: byte for byte what was forwarded
+    const unwrapped = sent.map((p) => unwrapRtx(p, 0xd0d0, 100)?.toString('hex'));
+    expect(unwrapped).toEqual(lost.map((seq) => forwarded.get(seq)?.toString('hex')));
     expect(dt.stats).toMatchObject({ retransmitted: 2, nackMisses: 1 });
     dt.handleRtcp({ type: 'pli', senderSsrc: 9, mediaSsrc: 0xd0d0 });
     expect(keyframes).toEqual([0, 0]);

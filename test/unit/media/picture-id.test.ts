@@ -79,5 +79,12 @@ describe('DownTrack with simulcast VP8', () => {
     });
     expect(ids.length).toBeGreaterThan(8);
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBe(((ids[i - 1] ?? 0) + 1) & 0x7fff);
+
+    // a NACK answer is rebuilt from the publisher's packet: same PictureID, TL0PICIDX, header
+    const forwarded = sent.slice();
+    const seqs = [forwarded[1]!, forwarded.at(-2)!].map((p) => parseRtpHeader(p)!.sequenceNumber);
+    sent.length = 0;
+    dt.handleRtcp({ type: 'nack', senderSsrc: 9, mediaSsrc: 0xd0d0, lost: seqs });
+    expect(sent.map((p) => p.toString('hex'))).toEqual([forwarded[1]!, forwarded.at(-2)!].map((p) => p.toString('hex')));
   });
 });
