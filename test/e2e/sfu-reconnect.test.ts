@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { WorkerMediaPlane } from '../../src/sfu/worker-plane.js';
 import { openDemoWith, trackStat, useDemoSuite, waitForTrackStat, type DemoPage } from '../helpers/browser.js';
 
 const fx = useDemoSuite({ 'rooms.defaultType': 'sfu' });
@@ -63,6 +64,23 @@ describe('SFU reconnect in Chromium', () => {
     // And Pam gets the new Sam's media.
     await pam.page.waitForFunction(() => window.parley.participants().length === 1);
     await waitForTrackStat(pam, 'Sam', 'camera', 's.framesDecoded > 20');
+  }, 90_000);
+
+  it('gets its media back when the media worker of the room dies (media_reset, then the SDK joins again)', async () => {
+    const [pam, sam] = await pair();
+    const sids = [await localSid(pam), await localSid(sam)];
+    const plane = fx.server.sfu as WorkerMediaPlane;
+    expect(plane.workers.length).toBeGreaterThan(0);
+
+    await Promise.all(plane.workers.map((w) => w.terminate()));
+
+    // both join again on their own: new sids, and each decodes the other again
+    for (const [i, page] of [pam, sam].entries()) {
+      await page.page.waitForFunction((old) => window.parley.state() === 'connected' && window.parley.room()?.localParticipant.sid !== old, sids[i], { timeout: 30_000 });
+    }
+    await waitForTrackStat(sam, 'Pam', 'camera', 's.framesDecoded > 20');
+    await waitForTrackStat(pam, 'Sam', 'camera', 's.framesDecoded > 20');
+    await waitForTrackStat(sam, 'Pam', 'microphone', 's.packetsReceived > 50');
   }, 90_000);
 
   it('restarts ICE on the publisher connection without losing the media', async () => {

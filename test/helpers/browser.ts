@@ -2,6 +2,7 @@
  * End-to-end fixtures: Debian's Chromium driven by playwright-core (never a downloaded browser),
  * a whole Parley server on port 0 with a throwaway data dir, and pages of the demo app.
  */
+import type { MediaPlane } from '../../src/sfu/media-plane.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,8 @@ export interface ParleyFixture {
   url: string;
   /** Mints a join token for `room` (publish, subscribe, data) with the server's primary key. */
   token(room: string, identity: string, name: string): Promise<string>;
+  /** The server's media plane (media worker threads unless `rtc.workers` is 0). */
+  sfu: MediaPlane;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function startParley(overrides: Record<string, unknown> = {}, env: 
   });
   return {
     url: server.url,
+    sfu: server.sfu,
     token: (room, identity, name) =>
       createToken(server.keys.primary, {
         identity,
