@@ -161,19 +161,24 @@ napi_value Listen(napi_env env, napi_callback_info info) {
   return Int(env, bound_port);
 }
 
+// Reads the (ip, port, data) arguments at argv[0..2] into a destination address and the data.
+bool ReadAddressedData(napi_env env, napi_value* argv, uint8_t** data, size_t* length, sockaddr_storage* to, socklen_t* to_length) {
+  char ip[64];
+  int64_t port = -1;
+  return GetString(env, argv[0], ip, sizeof ip) && GetInt(env, argv[1], &port) && GetBuffer(env, argv[2], data, length) &&
+         turn::ParseAddress(ip, static_cast<int>(port), to, to_length);
+}
+
 // turnRelaySendFrom(engine, ip, port, data): one datagram from the listening socket; bytes or -errno.
 napi_value SendFrom(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   Engine* e = GetEngine(env, info, &argc, argv);
-  char ip[64];
-  int64_t port = -1;
   uint8_t* data;
   size_t length;
   sockaddr_storage to;
   socklen_t to_length;
-  if (!e || argc < 4 || !GetString(env, argv[1], ip, sizeof ip) || !GetInt(env, argv[2], &port) ||
-      !GetBuffer(env, argv[3], &data, &length) || !turn::ParseAddress(ip, static_cast<int>(port), &to, &to_length)) {
+  if (!e || argc < 4 || !ReadAddressedData(env, argv + 1, &data, &length, &to, &to_length)) {
     return Throw(env, "turnRelaySendFrom(engine, ip, port, data)");
   }
   Sock* l = to.ss_family == AF_INET6 ? e->listen6 : e->listen4;
@@ -285,14 +290,11 @@ napi_value ToPeer(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   Engine* e = GetEngine(env, info, &argc, argv);
-  char ip[64];
-  int64_t port = -1;
   uint8_t* data;
   size_t length;
   sockaddr_storage to;
   socklen_t to_length;
-  if (!e || argc < 5 || !GetString(env, argv[2], ip, sizeof ip) || !GetInt(env, argv[3], &port) ||
-      !GetBuffer(env, argv[4], &data, &length) || !turn::ParseAddress(ip, static_cast<int>(port), &to, &to_length)) {
+  if (!e || argc < 5 || !ReadAddressedData(env, argv + 2, &data, &length, &to, &to_length)) {
     return Throw(env, "turnRelayToPeer(engine, alloc, ip, port, data)");
   }
   Allocation* a = GetAllocation(env, e, argv[1]);
