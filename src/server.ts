@@ -33,6 +33,7 @@ import { availableParallelism, networkInterfaces } from 'node:os';
 import { SfuService } from './sfu/sfu-service.js';
 import { WorkerMediaPlane } from './sfu/worker-plane.js';
 import type { MediaPlane } from './sfu/media-plane.js';
+import { nativeAddon } from './native/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const VERSION: string = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -111,6 +112,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
   }
   metrics.observeSfu(() => sfu.stats());
+  metrics.nativeAddon.set(nativeAddon(config.rtc.native) !== undefined ? 1 : 0);
   const roomLog = logger.child({ module: 'rooms' });
   const onEvent = (event: RoomEvent): void => {
     sfu.onRoomEvent(event);

@@ -28,6 +28,7 @@ export function createMetrics(registry = new Registry()) {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
       registers: r,
     }),
+    nativeAddon: new Gauge({ name: 'parley_native_addon', help: 'SFU media through the native fast path (1) or the TypeScript path (0: not built, or rtc.native false)', registers: r }),
     webhooksPending: new Gauge({ name: 'parley_webhooks_pending', help: 'Webhook events waiting in the durable queue', registers: r }),
     webhookDeliveries: new Counter({ name: 'parley_webhook_deliveries_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'] as const, registers: r }),
     /** SFU gauges and counters, read from the media plane at scrape time. */

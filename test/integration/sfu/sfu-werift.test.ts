@@ -141,6 +141,7 @@ describe.each([
       const out = Number(/^parley_sfu_rtp_packets_out_total (\d+)/m.exec(metrics)?.[1]);
       expect(out).toBeGreaterThan(200);
       expect(metrics).toMatch(new RegExp(`^parley_sfu_workers ${workers}$`, 'm'));
+      expect(metrics).toMatch(/^parley_native_addon 1$/m);
       expect(metrics).toMatch(/^parley_sfu_subscriptions 2$/m);
       for (const sub of [subA, subB]) {
         const offer = sub.offers.at(-1);
