@@ -183,8 +183,7 @@ napi_value SendFrom(napi_env env, napi_callback_info info) {
   }
   Sock* l = to.ss_family == AF_INET6 ? e->listen6 : e->listen4;
   if (!l) return Int(env, -EAFNOSUPPORT);
-  const ssize_t n = sendto(l->fd, data, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), to_length);
-  return Int(env, n < 0 ? -errno : n);
+  return SendTo(env, Datagram{l->fd, &to, to_length}, data, length);
 }
 
 // turnRelayBind(engine, ip, port): a non-blocking UDP socket bound to ip:port (a relay socket for
@@ -301,8 +300,7 @@ napi_value ToPeer(napi_env env, napi_callback_info info) {
   if (!a) return Int(env, -ENOENT);
   Sock* relay = to.ss_family == AF_INET6 ? a->relay6 : a->relay4;
   if (!relay) return Int(env, -EAFNOSUPPORT);
-  const ssize_t n = sendto(relay->fd, data, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), to_length);
-  return Int(env, n < 0 ? -errno : n);
+  return SendTo(env, Datagram{relay->fd, &to, to_length}, data, length);
 }
 
 // turnRelayInstall(engine, alloc, permissions: [ip, expiresMs, ...], channels: [number, ip, port,
