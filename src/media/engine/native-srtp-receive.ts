@@ -8,6 +8,7 @@
  * counts as a dropped packet. SRTCP stays with werift (a few packets a second).
  */
 import { SrtpAuthenticationError, type SrtpSession } from 'werift';
+import { rtpHeaderLength } from '../rtp/header.js';
 import { NATIVE_SRTP_AES_CM, NATIVE_SRTP_GCM, type NativeAddon } from '../../native/index.js';
 
 /** werift's profile numbers (rtp/src/srtp/const.ts) -> the addon's. */
@@ -44,15 +45,4 @@ export function openSrtpNatively(session: SrtpSession, native: NativeAddon, coun
   };
   opened.add(session);
   return true;
-}
-
-/** Fixed header, CSRCs and extension block of an RTP packet; -1 when it cannot be one. */
-export function rtpHeaderLength(packet: Buffer): number {
-  if (packet.length < 12 || packet[0]! >> 6 !== 2) return -1;
-  let length = 12 + (packet[0]! & 0x0f) * 4;
-  if ((packet[0]! & 0x10) !== 0) {
-    if (packet.length < length + 4) return -1;
-    length += 4 + packet.readUInt16BE(length + 2) * 4;
-  }
-  return length <= packet.length ? length : -1;
 }

@@ -29,23 +29,29 @@ export function isRtp(buf: Buffer): boolean {
   return b0 >> 6 === 2 && !(pt >= 64 && pt <= 95);
 }
 
+/**
+ * Fixed header, CSRCs and extension block: where the payload starts, or -1 when `buf` cannot be
+ * RTP. Reads nothing past the header, so it also serves SRTP, whose tail is the auth tag.
+ */
+export function rtpHeaderLength(buf: Buffer): number {
+  if (buf.length < RTP_FIXED_HEADER || buf[0]! >> 6 !== 2) return -1;
+  let length = RTP_FIXED_HEADER + (buf[0]! & 0x0f) * 4;
+  if ((buf[0]! & 0x10) !== 0) {
+    if (buf.length < length + 4) return -1;
+    length += 4 + buf.readUInt16BE(length + 2) * 4;
+  }
+  return length <= buf.length ? length : -1;
+}
+
 /** Parses the header; returns undefined for anything malformed (the caller counts a drop). */
 export function parseRtpHeader(buf: Buffer): RtpHeader | undefined {
-  if (buf.length < RTP_FIXED_HEADER) return undefined;
+  const offset = rtpHeaderLength(buf);
+  if (offset < 0) return undefined;
   const b0 = buf.readUInt8(0);
-  if (b0 >> 6 !== 2) return undefined;
   const padding = (b0 & 0x20) !== 0;
-  const hasExtension = (b0 & 0x10) !== 0;
   const csrcCount = b0 & 0x0f;
   const b1 = buf.readUInt8(1);
-  let offset = RTP_FIXED_HEADER + csrcCount * 4;
-  let extensionOffset: number | undefined;
-  if (hasExtension) {
-    if (buf.length < offset + 4) return undefined;
-    extensionOffset = offset;
-    offset += 4 + buf.readUInt16BE(offset + 2) * 4;
-  }
-  if (buf.length < offset) return undefined;
+  const extensionOffset = (b0 & 0x10) !== 0 ? RTP_FIXED_HEADER + csrcCount * 4 : undefined;
   let end = buf.length;
   if (padding) {
     const padLength = buf.readUInt8(buf.length - 1);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RtpHeader, RtpPacket, SrtpAuthenticationError, SrtpSession } from 'werift';
-import { openSrtpNatively, rtpHeaderLength } from '../../../src/media/engine/native-srtp-receive.js';
+import { openSrtpNatively } from '../../../src/media/engine/native-srtp-receive.js';
+import { rtpHeaderLength } from '../../../src/media/rtp/header.js';
 import { requireNative } from '../native/require-native.js';
 
 const native = requireNative();
