@@ -9,10 +9,8 @@
  */
 import { SrtpAuthenticationError, type SrtpSession } from 'werift';
 import { rtpHeaderLength } from '../rtp/header.js';
-import { NATIVE_SRTP_AES_CM, NATIVE_SRTP_GCM, type NativeAddon } from '../../native/index.js';
-
-/** werift's profile numbers (rtp/src/srtp/const.ts) -> the addon's. */
-const PROFILES: Readonly<Record<number, number>> = { 0x0001: NATIVE_SRTP_AES_CM, 0x0007: NATIVE_SRTP_GCM };
+import type { NativeAddon } from '../../native/index.js';
+import { nativeSrtpKeys } from './werift-srtp.js';
 
 const opened = new WeakSet<SrtpSession>();
 
@@ -23,11 +21,10 @@ const opened = new WeakSet<SrtpSession>();
 export function openSrtpNatively(session: SrtpSession, native: NativeAddon, counter?: { receivedNative: number }): boolean {
   if (opened.has(session)) return true;
   const context = session.remoteContext;
-  const profile = PROFILES[context.profile];
-  if (profile === undefined) return false;
-  const gcm = profile === NATIVE_SRTP_GCM;
-  const receiver = native.srtpReceiver(profile, context.srtpSessionKey, context.srtpSessionSalt.subarray(0, gcm ? 12 : 14), ...(gcm ? [] : [context.srtpSessionAuthTag]));
-  const tag = gcm ? 16 : 10;
+  const keys = nativeSrtpKeys(context);
+  if (keys === undefined) return false;
+  const receiver = native.srtpReceiver(...keys.args);
+  const tag = keys.tagLength;
   const states = context.srtpSSRCStates;
   session.decrypt = (packet: Buffer): Buffer => {
     const headerLength = rtpHeaderLength(packet);

@@ -24,6 +24,22 @@ const WERIFT_PROFILES: Readonly<Record<number, SrtpSendProfile>> = {
 type LocalContext = SrtpSession['localContext'];
 type SrtpSsrcState = ReturnType<LocalContext['getSrtpSsrcState']>;
 
+/** werift's profile numbers -> the addon's. */
+const NATIVE_PROFILES: Readonly<Record<number, number>> = { 0x0001: NATIVE_SRTP_AES_CM, 0x0007: NATIVE_SRTP_GCM };
+
+/**
+ * The addon's arguments for one direction of a werift SRTP session (its local context to send, its
+ * remote context to receive: `srtpSender(...args)` / `srtpReceiver(...args)`) and the tag length;
+ * undefined for a profile the addon lacks.
+ */
+export function nativeSrtpKeys(context: LocalContext): { readonly args: [number, Buffer, Buffer, Buffer?]; readonly tagLength: number } | undefined {
+  const profile = NATIVE_PROFILES[context.profile];
+  if (profile === undefined) return undefined;
+  const gcm = profile === NATIVE_SRTP_GCM;
+  const salt = context.srtpSessionSalt.subarray(0, gcm ? 12 : 14);
+  return { args: gcm ? [profile, context.srtpSessionKey, salt] : [profile, context.srtpSessionKey, salt, context.srtpSessionAuthTag], tagLength: gcm ? 16 : 10 };
+}
+
 /** What one sealed packet became. */
 export type SendOutcome = 'native' | 'werift' | 'failed';
 
@@ -42,18 +58,12 @@ export class WeriftSrtpSender {
   ) {
     const profile = WERIFT_PROFILES[context.profile];
     if (profile === undefined) throw new Error(`unsupported SRTP profile ${context.profile}`);
-    const keys = { profile, sessionKey: context.srtpSessionKey, sessionSalt: context.srtpSessionSalt, authKey: context.srtpSessionAuthTag };
-    if (native !== undefined) {
-      const gcm = profile === 'aes128-gcm';
-      this.nativeSender = native.srtpSender(
-        gcm ? NATIVE_SRTP_GCM : NATIVE_SRTP_AES_CM,
-        keys.sessionKey,
-        keys.sessionSalt.subarray(0, gcm ? 12 : 14),
-        ...(gcm ? [] : [keys.authKey]),
-      );
-      this.tagLength = gcm ? 16 : 10;
+    const keys = native !== undefined ? nativeSrtpKeys(context) : undefined;
+    if (native !== undefined && keys !== undefined) {
+      this.nativeSender = native.srtpSender(...keys.args);
+      this.tagLength = keys.tagLength;
     } else {
-      this.sender = new SrtpSender(keys);
+      this.sender = new SrtpSender({ profile, sessionKey: context.srtpSessionKey, sessionSalt: context.srtpSessionSalt, authKey: context.srtpSessionAuthTag });
       this.tagLength = this.sender.tagLength;
     }
   }
@@ -63,20 +73,15 @@ export class WeriftSrtpSender {
    * 'failed' when the socket refused the datagram (full send buffer): it is dropped, as a full
    * queue further on would drop it.
    */
-  sealAndSend(dtls: RTCDtlsTransport, buffer: Buffer, headerLength: number, length = buffer.length): SendOutcome {
+  sealAndSend(dtls: RTCDtlsTransport, buffer: Buffer, headerLength: number, length = buffer.length, route = this.nativeRoute(dtls)): SendOutcome {
     const roc = this.rolloverCounter(buffer);
-    const native = this.native;
-    const sealer = this.nativeSender;
-    if (native !== undefined && sealer !== undefined) {
-      const route = this.route(dtls);
-      if (route !== undefined) {
-        const sent = native.srtpSealSend(sealer, buffer, headerLength, roc, route.fd, route.sockaddr, length);
-        if (sent < 0) return 'failed';
-        route.pair.packetsSent++;
-        route.pair.bytesSent += length;
-        countSent(dtls, length);
-        return 'native';
-      }
+    if (route !== undefined) {
+      const sent = this.native!.srtpSealSend(this.nativeSender!, buffer, headerLength, roc, route.fd, route.sockaddr, length);
+      if (sent < 0) return 'failed';
+      route.pair.packetsSent++;
+      route.pair.bytesSent += length;
+      countSent(dtls, length);
+      return 'native';
     }
     // werift's send is asynchronous: it gets a Buffer of its own
     const out = length === buffer.length ? buffer : Buffer.from(buffer.subarray(0, length));
@@ -86,15 +91,12 @@ export class WeriftSrtpSender {
   }
 
   /**
-   * True when a packet sealed now leaves synchronously (the native route), so that the caller can
-   * build it in a buffer it reuses.
+   * The socket a packet sealed now leaves on synchronously (the addon's sendto), or undefined when
+   * it goes through werift. A caller that gets a route may build the packet in a buffer it reuses,
+   * and hands the route to `sealAndSend`.
    */
-  sendsSynchronously(dtls: RTCDtlsTransport): boolean {
-    return this.nativeSender !== undefined && this.route(dtls) !== undefined;
-  }
-
-  private route(dtls: RTCDtlsTransport): UdpRoute | undefined {
-    if (this.native === undefined) return undefined;
+  nativeRoute(dtls: RTCDtlsTransport): UdpRoute | undefined {
+    if (this.native === undefined || this.nativeSender === undefined) return undefined;
     return (this.routes ??= new UdpRouteCache(this.native)).get(dtls);
   }
 

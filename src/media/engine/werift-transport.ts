@@ -320,11 +320,12 @@ class WeriftOutgoingTrack implements OutgoingTrack {
       // scratch buffer when the datagram leaves synchronously (native), else a Buffer of its own
       const headerLength = header.headerLength;
       const length = headerLength + packet.length - header.payloadStart + srtp.tagLength;
-      const out = length <= SCRATCH.length && srtp.sendsSynchronously(dtls) ? SCRATCH : Buffer.allocUnsafe(length);
+      const route = length <= SCRATCH.length ? srtp.nativeRoute(dtls) : undefined;
+      const out = route !== undefined ? SCRATCH : Buffer.allocUnsafe(length);
       header.write(packet, out, Date.now());
       packet.copy(out, headerLength, header.payloadStart);
       if (rewrite !== undefined) writeRewrite(out, headerLength, rewrite);
-      const outcome = srtp.sealAndSend(dtls, out, headerLength, length);
+      const outcome = srtp.sealAndSend(dtls, out, headerLength, length, route);
       if (outcome === 'failed') this.onDrop();
       else if (outcome === 'native') this.transport.sentNative++;
       else this.transport.sentDirect++;
