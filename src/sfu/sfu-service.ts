@@ -6,8 +6,8 @@
  * `rtc.maxLoad`, new subscriptions are refused with MEDIA_OVERLOADED instead of letting every
  * stream on the thread degrade.
  */
-import { loadNative, type NativeAddon } from '../native/index.js';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { loadNative, nativeAddon, type NativeAddon } from '../native/index.js';
 import { ParleyError } from '../core/errors.js';
 import type { RoomEvent } from '../core/room-service.js';
 import type { Logger } from '../observability/logger.js';
@@ -74,10 +74,10 @@ export class SfuService implements MediaPlane {
 
   constructor(private readonly opts: SfuOptions) {
     this.ports = new PortWindows(opts.portRange, opts.portSlice);
-    const native = loadNative();
-    this.native = opts.native === false ? undefined : native.addon;
-    if (opts.native !== false && native.addon === undefined) {
-      opts.logger.warn({ reason: native.reason }, 'native fast path not built (npm install builds it with g++): forwarding through the TypeScript path');
+    const wanted = opts.native !== false;
+    this.native = nativeAddon(wanted);
+    if (wanted && this.native === undefined) {
+      opts.logger.warn({ reason: loadNative().reason }, 'native fast path not built (npm install builds it with g++): forwarding through the TypeScript path');
     }
   }
 
