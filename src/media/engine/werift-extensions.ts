@@ -4,7 +4,8 @@
  * mid + abs-send-time out. rid, repaired-rid and transport-cc stay on their own hop.
  */
 import type { Extension } from 'werift';
-import { EXT_URI } from '../rtp/extensions.js';
+import { EXT_URI, findExtensionIn } from '../rtp/extensions.js';
+import { RTP_FIXED_HEADER, rtpHeaderLength } from '../rtp/header.js';
 import { CANONICAL_EXT_IDS } from './transport.js';
 
 export type IdToUri = Readonly<Record<number, string>>;
@@ -23,6 +24,48 @@ export function toCanonical(extensions: readonly Extension[], idToUri: IdToUri):
     if (uri === EXT_URI.audioLevel) out.push({ id: CANONICAL_EXT_IDS.audioLevel, payload: ext.payload });
   }
   return out;
+}
+
+/**
+ * `toCanonical` on a packet's bytes, in place, for incoming RTP that skips werift's parser
+ * (werift-fast-receive.ts), giving the bytes werift's parse, `toCanonical` and serialise give: the
+ * extension block keeps only the audio level, under its canonical id and in the block's own form
+ * (one- or two-byte elements), and the fixed header moves up against the payload. Returns the
+ * packet at its new first byte (a view of `packet`), undefined when the header is malformed.
+ */
+export function canonicalInPlace(packet: Buffer, audioLevelId: number | undefined): Buffer | undefined {
+  const headerLength = rtpHeaderLength(packet);
+  if (headerLength < 0) return undefined;
+  const b0 = packet[0]!;
+  if ((b0 & 0x10) === 0) return packet;
+  const fixed = RTP_FIXED_HEADER + (b0 & 0x0f) * 4;
+  const profile = packet.readUInt16BE(fixed);
+  const slot = audioLevelId !== undefined ? findExtensionIn(packet, fixed, headerLength, audioLevelId) : undefined;
+  if (slot === undefined) {
+    const start = headerLength - fixed;
+    packet.copyWithin(start, 0, fixed);
+    packet[start] = b0 & 0xef;
+    return packet.subarray(start);
+  }
+  // the new block fits inside the old one (which held at least this element), ending at the payload
+  const twoByte = profile !== 0xbede;
+  const elementHeader = twoByte ? 2 : 1;
+  const blockLength = 4 + ((elementHeader + slot.length + 3) & ~3);
+  const blockStart = headerLength - blockLength;
+  const dataAt = blockStart + 4 + elementHeader;
+  packet.copyWithin(dataAt, slot.offset, slot.offset + slot.length);
+  packet.writeUInt16BE(profile, blockStart);
+  packet.writeUInt16BE((blockLength - 4) >> 2, blockStart + 2);
+  if (twoByte) {
+    packet[blockStart + 4] = CANONICAL_EXT_IDS.audioLevel;
+    packet[blockStart + 5] = slot.length;
+  } else {
+    packet[blockStart + 4] = (CANONICAL_EXT_IDS.audioLevel << 4) | (slot.length - 1);
+  }
+  packet.fill(0, dataAt + slot.length, headerLength);
+  const start = blockStart - fixed;
+  packet.copyWithin(start, 0, fixed);
+  return packet.subarray(start);
 }
 
 /** abs-send-time payload for now (24-bit 6.18 fixed-point seconds). */

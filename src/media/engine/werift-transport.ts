@@ -19,6 +19,7 @@ import {
   type MediaStreamTrack,
   type RTCDataChannel,
   type RTCDtlsTransport,
+  type RTCRtpReceiver,
   type RTCRtpTransceiver,
 } from 'werift';
 import { TypedEvents } from './events.js';
@@ -40,6 +41,8 @@ import { OutgoingHeaderWriter } from './outgoing-header.js';
 import { rewrittenCopy, writeRewrite, type PacketRewrite } from '../rtp/rewrite.js';
 import type { NativeAddon } from '../../native/index.js';
 import { openSrtpNatively } from './native-srtp-receive.js';
+import { FastReceive, type FastStream } from './werift-fast-receive.js';
+import { EXT_URI } from '../rtp/extensions.js';
 import { weriftSrtpSender, type WeriftSrtpSender } from './werift-srtp.js';
 
 /** Where the native path builds each outgoing datagram: sent before the next one is built. */
@@ -75,6 +78,8 @@ export class WeriftTransport implements MediaTransport {
   sentNative = 0;
   /** Incoming RTP opened by the native addon (native-srtp-receive.ts). */
   receivedNative = 0;
+  /** Incoming RTP of known streams, taken before werift's receive chain (werift-fast-receive.ts). */
+  readonly fastReceive = new FastReceive();
   readonly native: NativeAddon | undefined;
   /** Outgoing RTP that took werift's parse/serialise/encrypt path (padding, odd extensions). */
   sentViaWerift = 0;
@@ -186,11 +191,19 @@ export class WeriftTransport implements MediaTransport {
     return this.pc.extIdUriMap;
   }
 
+  /** Registers an incoming stream whose first packet werift has delivered (werift-fast-receive.ts). */
+  receiveFast(stream: Omit<FastStream, 'audioLevelId'>): void {
+    const levelId = Object.entries(this.extensionIds()).find(([, uri]) => uri === EXT_URI.audioLevel)?.[0];
+    this.fastReceive.add({ ...stream, audioLevelId: levelId !== undefined ? Number(levelId) : undefined });
+    for (const dtls of this.pc.dtlsTransports) this.fastReceive.hook(dtls);
+  }
+
   private hookTransports(): void {
     for (const dtls of this.pc.dtlsTransports) {
       if (this.hookedDtls.has(dtls)) continue;
       this.hookedDtls.add(dtls);
       dtls.onRtcp.subscribe((packet) => this.events.emit('rtcp', packet.serialize()));
+      this.fastReceive.hook(dtls);
       const native = this.native;
       if (native !== undefined) {
         // werift starts SRTP just before it reports the DTLS transport connected, which has
@@ -231,7 +244,12 @@ class WeriftIncomingTrack implements IncomingTrack {
   readonly mid: string | undefined;
   readonly rid: string | undefined;
   readonly codec: CodecInfo;
+  private readonly receiver: RTCRtpReceiver;
+  private readonly handlers: Array<(packet: Buffer) => void> = [];
+  private unsubscribeWerift: (() => void) | undefined;
   private learnedSsrc = 0;
+  /** The SSRC registered with the transport's fast receive path (0: none yet). */
+  private fastSsrc = 0;
 
   constructor(
     private readonly transport: WeriftTransport,
@@ -242,6 +260,7 @@ class WeriftIncomingTrack implements IncomingTrack {
     this.kind = transceiver.kind === 'audio' ? 'audio' : 'video';
     this.mid = transceiver.mid ?? undefined;
     this.rid = track.rid;
+    this.receiver = transceiver.receiver;
     this.codec = codecInfo(track.codec ?? transceiver.codecs[0]) ?? { mimeType: 'unknown', clockRate: 90000, payloadType: 0 };
   }
 
@@ -251,16 +270,50 @@ class WeriftIncomingTrack implements IncomingTrack {
   }
 
   onRtp(handler: (packet: Buffer) => void): () => void {
-    const sub = this.track.onReceiveRtp.subscribe((rtp) => {
-      this.learnedSsrc = rtp.header.ssrc;
-      const idToUri = this.transport.extensionIds();
-      const copy = rtp.clone();
-      copy.header.extensions = toCanonical(rtp.header.extensions, idToUri);
-      copy.header.extension = copy.header.extensions.length > 0;
-      handler(copy.serialize());
-    });
-    return () => sub.unSubscribe();
+    this.handlers.push(handler);
+    if (this.unsubscribeWerift === undefined) {
+      const sub = this.track.onReceiveRtp.subscribe((rtp) => this.fromWerift(rtp));
+      this.unsubscribeWerift = () => sub.unSubscribe();
+    }
+    return () => {
+      const at = this.handlers.indexOf(handler);
+      if (at >= 0) this.handlers.splice(at, 1);
+      if (this.handlers.length > 0) return;
+      this.unsubscribeWerift?.();
+      this.unsubscribeWerift = undefined;
+      this.transport.fastReceive.remove(this.fastSsrc, this.deliver);
+      this.fastSsrc = 0;
+    };
   }
+
+  /** A packet through werift's receive chain: the stream's first ones, RTX, RED. */
+  private fromWerift(rtp: RtpPacket): void {
+    const ssrc = rtp.header.ssrc;
+    this.learnedSsrc = ssrc;
+    const copy = rtp.clone();
+    copy.header.extensions = toCanonical(rtp.header.extensions, this.transport.extensionIds());
+    copy.header.extension = copy.header.extensions.length > 0;
+    this.deliver(copy.serialize());
+    if (ssrc !== this.fastSsrc && !this.track.stopped) {
+      // from now on this stream's packets skip werift's chain (werift-fast-receive.ts)
+      this.transport.fastReceive.remove(this.fastSsrc, this.deliver);
+      this.fastSsrc = ssrc;
+      this.transport.receiveFast({
+        ssrc,
+        payloadType: rtp.header.payloadType,
+        video: this.kind === 'video',
+        receiver: this.receiver,
+        stopped: () => this.track.stopped,
+        deliver: this.deliver,
+      });
+    }
+  }
+
+  /** Each handler gets a Buffer of its own. */
+  private readonly deliver = (packet: Buffer): void => {
+    const handlers = this.handlers;
+    for (let i = 0; i < handlers.length; i++) handlers[i]!(i === 0 ? packet : Buffer.from(packet));
+  };
 }
 
 class WeriftOutgoingTrack implements OutgoingTrack {

@@ -32,9 +32,14 @@ export interface ExtensionSlot {
 /** Locates extension `id` in the packet, or undefined. */
 export function findExtension(buf: Buffer, header: RtpHeader, id: number): ExtensionSlot | undefined {
   const start = header.extensionOffset;
-  if (start === undefined || id <= 0) return undefined;
+  if (start === undefined) return undefined;
+  return findExtensionIn(buf, start, header.payloadOffset, id);
+}
+
+/** Locates extension `id` in the extension block at `start` (its profile word) ending at `end`. */
+export function findExtensionIn(buf: Buffer, start: number, end: number, id: number): ExtensionSlot | undefined {
+  if (id <= 0) return undefined;
   const profile = buf.readUInt16BE(start);
-  const end = header.payloadOffset;
   let pos = start + 4;
   if (profile === 0xbede) {
     while (pos < end) {

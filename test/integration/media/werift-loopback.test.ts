@@ -179,5 +179,21 @@ describe('werift loopback through the forwarding core', () => {
     await waitFor(() => plisAtPublisher === fanout.throttle.stats.sent, 5000, 'every PLI let through to arrive');
     expect(plisAtPublisher - before).toBeLessThanOrEqual(1);
     expect(fanout.throttle.stats.throttled).toBeGreaterThanOrEqual(4);
+
+    // after its first packet the stream skipped werift's receive chain (werift-fast-receive.ts),
+    // and what that chain did for the publisher still happens: a gap in its sequence numbers gets
+    // a NACK back, and its receiver reports count what arrived
+    expect(pubSide.fastReceive.taken).toBeGreaterThanOrEqual(received.length - 1);
+    const nacksAtPublisher: number[] = [];
+    publisher.dtlsTransports[0]?.onRtcp.subscribe((rtcp) => {
+      if (rtcp instanceof RtcpTransportLayerFeedback && rtcp.feedback instanceof GenericNack) nacksAtPublisher.push(...rtcp.feedback.lost);
+    });
+    const skipped = (seq + 1) & 0xffff;
+    await pubTransceiver.sender.sendRtp(vp8Frame(seq, ts, false));
+    await pubTransceiver.sender.sendRtp(vp8Frame(skipped + 1, ts + 3000, false));
+    await waitFor(() => nacksAtPublisher.includes(skipped), 5000, 'NACK for the skipped packet at the publisher');
+    const stats = await pubSide.pc.getStats();
+    const inbound = [...stats.values()].find((s: { type: string }) => s.type === 'inbound-rtp') as { packetsReceived?: number } | undefined;
+    expect(inbound?.packetsReceived ?? 0).toBeGreaterThanOrEqual(received.length);
   }, 30_000);
 });

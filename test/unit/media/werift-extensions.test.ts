@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { absSendTimePayload, fromCanonical, toCanonical, uriToId } from '../../../src/media/engine/werift-extensions.js';
+import { RtpHeader, RtpPacket } from 'werift';
+import { absSendTimePayload, canonicalInPlace, fromCanonical, toCanonical, uriToId } from '../../../src/media/engine/werift-extensions.js';
 import { CANONICAL_EXT_IDS } from '../../../src/media/engine/transport.js';
 import { EXT_URI } from '../../../src/media/rtp/extensions.js';
 
@@ -29,5 +30,58 @@ describe('extension id mapping at the engine boundary', () => {
       { id: 9, payload: absSendTimePayload(1500) },
     ]);
     expect(absSendTimePayload(1500).readUIntBE(0, 3)).toBe(Math.floor(1.5 * 262144));
+  });
+});
+
+describe('canonical form on the bytes (the fast receive path)', () => {
+  const ids = { 1: EXT_URI.mid, 3: EXT_URI.rid, 4: EXT_URI.audioLevel, 5: EXT_URI.transportCc };
+
+  /** What the werift path delivers: parse, toCanonical, serialise. */
+  function viaWerift(raw: Buffer): Buffer {
+    const packet = RtpPacket.deSerialize(raw);
+    packet.header.extensions = toCanonical(packet.header.extensions, ids);
+    packet.header.extension = packet.header.extensions.length > 0;
+    return packet.serialize();
+  }
+
+  function packet(opts: { extensions?: Array<{ id: number; payload: Buffer }>; twoByte?: boolean; csrc?: number[]; padding?: number }): Buffer {
+    const header = new RtpHeader({
+      payloadType: 111,
+      sequenceNumber: 65530,
+      timestamp: 0xdeadbeef,
+      ssrc: 0x01020304,
+      marker: true,
+      csrc: opts.csrc ?? [],
+      extensions: opts.extensions ?? [],
+      extensionProfile: opts.twoByte === true ? 0x1000 : 0xbede,
+      padding: opts.padding !== undefined,
+      paddingSize: opts.padding ?? 0,
+    });
+    return new RtpPacket(header, Buffer.from('payload bytes that stay put')).serialize();
+  }
+
+  const cases: Array<[string, Buffer]> = [
+    ['no extension block', packet({})],
+    ['audio level among others', packet({ extensions: [{ id: 1, payload: Buffer.from('0') }, { id: 4, payload: Buffer.from([0x85]) }, { id: 5, payload: Buffer.from([0, 7]) }] })],
+    ['audio level first', packet({ extensions: [{ id: 4, payload: Buffer.from([0x7f]) }, { id: 3, payload: Buffer.from('high') }] })],
+    ['no audio level: the block goes', packet({ extensions: [{ id: 1, payload: Buffer.from('12') }, { id: 5, payload: Buffer.from([1, 2]) }] })],
+    ['two-byte elements', packet({ twoByte: true, extensions: [{ id: 1, payload: Buffer.from('0') }, { id: 4, payload: Buffer.from([0x10]) }] })],
+    ['CSRCs kept', packet({ csrc: [7, 8], extensions: [{ id: 3, payload: Buffer.from('l') }, { id: 4, payload: Buffer.from([0x01]) }] })],
+    ['padding kept', packet({ padding: 4, extensions: [{ id: 4, payload: Buffer.from([0x22]) }] })],
+  ];
+
+  it.each(cases)('%s: the bytes werift would deliver', (_name, raw) => {
+    const expected = viaWerift(Buffer.from(raw));
+    const out = canonicalInPlace(Buffer.from(raw), 4);
+    expect(out?.toString('hex')).toBe(expected.toString('hex'));
+  });
+
+  it('drops the block when audio level is not negotiated, and refuses a malformed header', () => {
+    const raw = packet({ extensions: [{ id: 4, payload: Buffer.from([0x85]) }] });
+    const out = canonicalInPlace(Buffer.from(raw), undefined);
+    expect(out !== undefined && (out[0]! & 0x10)).toBe(0);
+    expect(out?.subarray(12).toString()).toBe('payload bytes that stay put');
+    const truncated = Buffer.from(raw.subarray(0, 14));
+    expect(canonicalInPlace(truncated, 4)).toBeUndefined();
   });
 });
