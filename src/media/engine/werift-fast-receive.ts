@@ -50,8 +50,14 @@ interface PacketFields {
 /** Reused for every packet: neither reader keeps it. */
 const FIELDS: PacketFields = { header: { sequenceNumber: 0, ssrc: 0, timestamp: 0, serializeSize: 0 }, payload: { length: 0 } };
 
-interface DataEvent {
-  execute: (data: Buffer) => void;
+/** The parts of werift's ICE Connection, CandidatePair and StunProtocol used here (not exported by werift). */
+interface ProtocolLike {
+  datagramReceived?: (data: Buffer, addr: unknown) => void;
+}
+interface ConnectionLike {
+  readonly onData?: { execute: (data: Buffer) => void };
+  readonly protocols?: readonly ProtocolLike[];
+  readonly nominated?: { packetsReceived: number; bytesReceived: number; readonly protocol?: ProtocolLike };
 }
 
 export class FastReceive {
@@ -59,6 +65,8 @@ export class FastReceive {
   private readonly hooked = new WeakSet<object>();
   /** Incoming RTP packets taken here instead of werift's receive chain. */
   taken = 0;
+  /** Of those, the ones taken where they enter werift's ICE (before its STUN parse). */
+  takenAtSocket = 0;
 
   add(stream: FastStream): void {
     this.streams.set(stream.ssrc, stream);
@@ -68,16 +76,45 @@ export class FastReceive {
     if (this.streams.get(ssrc)?.deliver === deliver) this.streams.delete(ssrc);
   }
 
-  /** Puts the fast path in front of the transport's ICE connection (again after an ICE restart). */
+  /**
+   * Puts the fast path in front of the transport's ICE connection (again after an ICE restart),
+   * and in front of each of its STUN protocols (one per local socket), where a datagram enters
+   * werift before its STUN parse and two events. A packet that still comes the longer way (a
+   * protocol gathered later, a relayed pair) hooks the protocols there are by then.
+   */
   hook(dtls: RTCDtlsTransport): void {
-    const connection = (dtls.iceTransport as unknown as { connection?: { onData?: DataEvent } }).connection;
-    const event = connection?.onData;
+    const connection = (dtls.iceTransport as unknown as { connection?: ConnectionLike }).connection;
+    if (connection === undefined) return;
+    this.hookProtocols(dtls, connection);
+    const event = connection.onData;
     if (event === undefined || this.hooked.has(event)) return;
     this.hooked.add(event);
     const werift = event.execute;
     event.execute = (data: Buffer): void => {
       if (!this.take(dtls, data)) werift(data);
+      else this.hookProtocols(dtls, connection);
     };
+  }
+
+  private hookProtocols(dtls: RTCDtlsTransport, connection: ConnectionLike): void {
+    for (const protocol of connection.protocols ?? []) {
+      if (typeof protocol.datagramReceived !== 'function' || this.hooked.has(protocol)) continue;
+      this.hooked.add(protocol);
+      const werift = protocol.datagramReceived.bind(protocol);
+      protocol.datagramReceived = (data: Buffer, addr: unknown): void => {
+        if (!this.take(dtls, data)) {
+          werift(data, addr);
+          return;
+        }
+        this.takenAtSocket++;
+        // the pair statistics werift's connection keeps for what it passes on
+        const pair = connection.nominated;
+        if (pair?.protocol === protocol) {
+          pair.packetsReceived++;
+          pair.bytesReceived += data.length;
+        }
+      };
+    }
   }
 
   /** True when the datagram was an RTP packet of a registered stream (delivered or dropped). */

@@ -184,6 +184,7 @@ describe('werift loopback through the forwarding core', () => {
     // and what that chain did for the publisher still happens: a gap in its sequence numbers gets
     // a NACK back, and its receiver reports count what arrived
     expect(pubSide.fastReceive.taken).toBeGreaterThanOrEqual(received.length - 1);
+    expect(pubSide.fastReceive.takenAtSocket).toBeGreaterThan(received.length / 2);
     const nacksAtPublisher: number[] = [];
     publisher.dtlsTransports[0]?.onRtcp.subscribe((rtcp) => {
       if (rtcp instanceof RtcpTransportLayerFeedback && rtcp.feedback instanceof GenericNack) nacksAtPublisher.push(...rtcp.feedback.lost);
