@@ -5,6 +5,10 @@
  * answers them from its per-down-track RetransmissionBuffer (and werift's sender mutates what it
  * is given, see issue 4).
  *
+ * Incoming RTP: a stream's first packets come through werift's whole receive chain; after that its
+ * SSRC is registered with werift-fast-receive.ts, which takes its datagrams as they enter werift's
+ * ICE and hands the same bytes to the same handlers.
+ *
  * Outgoing RTP (`WeriftOutgoingTrack.sendRtp`): outgoing-header.ts writes the subscriber's header
  * into one new Buffer, werift-srtp.ts seals the payload after it with the DTLS transport's SRTP
  * keys and werift's rollover counter for the SSRC, and the datagram leaves through werift's ICE
