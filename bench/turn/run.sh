@@ -3,7 +3,7 @@
 # run alternately in one go with ../shared/tools/turn/bench-suite.sh and alloc.sh; prints medians and
 # Parley/coturn ratios. Both servers: loopback peers allowed (test switch), user test:testpass, realm parley.
 #
-# usage: bench/turn/run.sh [ROUNDS=3] [ALLOC_REPS=5]
+# usage: bench/turn/run.sh [ROUNDS=3] [ALLOC_REPS=5]   (ROUNDS=0: only the alternating alloc.sh runs)
 # env:   COTURN_PORT (first free from 34780) OUT (a new temp dir) PARLEY_WORKERS (0 = one per core)
 #        PARLEY_NATIVE (true: the native relay engine when built; false: the TypeScript path)
 set -euo pipefail
@@ -47,6 +47,7 @@ grep -q ports "$OUT/parley.json" || { echo "parley did not start"; cat "$OUT/par
 PP=$(sed -E 's/.*"udp":([0-9]+).*/\1/' "$OUT/parley.json")
 echo "coturn on $CP, parley on $PP ($(cat "$OUT/parley.json"))"
 
+echo "parley commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src native bench/turn || echo " + uncommitted changes")"
 echo "machine: $(nproc) cores, $(uname -r); coturn: $(turnserver --version 2>/dev/null | head -1); node $(node --version)"
 echo "load before: $(cat /proc/loadavg)"
 for r in $(seq 1 "$ROUNDS"); do
@@ -68,14 +69,16 @@ median() { sort -g | awk '{a[NR]=$1} END{if(NR==0){print "NA"} else if(NR%2){pri
 field() { grep -oE " $1=[^ ]+" | sed -E "s/ $1=//; s/%//"; }
 S="$OUT/summary.txt"
 printf '\n%-7s %-26s %12s %12s %8s\n' scenario metric coturn parley ratio
-for sc in MAIN AUDIO BULK KNEE; do
-  for f in us_server_cpu_per_relayed_pkt loss recv server_cpu_s machine_busy_s; do
-    c=$(grep -E "^coturn_round[0-9]+_${sc}(_r1)? " "$S" | field $f | median)
-    p=$(grep -E "^parley_round[0-9]+_${sc}(_r1)? " "$S" | field $f | median)
-    ratio=$(awk -v a="$c" -v b="$p" 'BEGIN{ if (a+0>0) printf "%.2f", b/a; else print "-" }')
-    printf '%-7s %-26s %12s %12s %8s\n' "$sc" "$f" "$c" "$p" "$ratio"
+if [ "$ROUNDS" -gt 0 ]; then
+  for sc in MAIN AUDIO BULK KNEE; do
+    for f in us_server_cpu_per_relayed_pkt loss recv server_cpu_s machine_busy_s; do
+      c=$(grep -E "^coturn_round[0-9]+_${sc}(_r1)? " "$S" | field $f | median)
+      p=$(grep -E "^parley_round[0-9]+_${sc}(_r1)? " "$S" | field $f | median)
+      ratio=$(awk -v a="$c" -v b="$p" 'BEGIN{ if (a+0>0) printf "%.2f", b/a; else print "-" }')
+      printf '%-7s %-26s %12s %12s %8s\n' "$sc" "$f" "$c" "$p" "$ratio"
+    done
   done
-done
+fi
 c=$(grep -E '^coturn_alloc' "$S" | field allocs_per_s | median); p=$(grep -E '^parley_alloc' "$S" | field allocs_per_s | median)
 printf '%-7s %-26s %12s %12s %8s\n' ALLOC allocs_per_s "$c" "$p" "$(awk -v a="$c" -v b="$p" 'BEGIN{printf "%.2f", b/a}')"
 c=$(grep -E '^coturn_alloc' "$S" | field server_cpu_s | median); p=$(grep -E '^parley_alloc' "$S" | field server_cpu_s | median)
