@@ -411,6 +411,7 @@ void InitTurnRelay(napi_env env, napi_value exports) {
   SetFunction(env, exports, "turnRelayFree", Free);
   SetFunction(env, exports, "turnRelayStats", Stats);
   SetFunction(env, exports, "turnRelayClose", Close);
+  InitTurnStun(env, exports);
 }
 
 }  // namespace parley

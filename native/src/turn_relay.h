@@ -127,4 +127,8 @@ bool ParseAddress(const char* ip, int port, sockaddr_storage* out, socklen_t* le
 void FormatAddress(const sockaddr_storage* a, char* ip, size_t ip_size, int* port);
 
 }  // namespace turn
+
+// turn_relay_stun.cc: turnStunIntegrity (registered by InitTurnRelay).
+void InitTurnStun(napi_env env, napi_value exports);
+
 }  // namespace parley

@@ -22,6 +22,8 @@ interface TurnRelayAddon {
   turnRelayFree(e: Engine, alloc: number): void;
   turnRelayStats(e: Engine): number[];
   turnRelayClose(e: Engine): void;
+  /** MESSAGE-INTEGRITY at `at` of `message`: checked (true when it matches) or, with check false, written. */
+  turnStunIntegrity(key: Buffer, message: Buffer, at: number, check: boolean): boolean;
 }
 
 /** A datagram from a client that the engine did not relay itself. */
@@ -73,6 +75,12 @@ const DROP_NAMES = ['no_permission', 'bandwidth', 'truncated', 'native_send_erro
 function addon(): TurnRelayAddon | undefined {
   const a = loadNative().addon as unknown as Partial<TurnRelayAddon> | undefined;
   return a && typeof a.turnRelayCreate === 'function' ? (a as TurnRelayAddon) : undefined;
+}
+
+/** The addon's STUN MESSAGE-INTEGRITY (native/src/turn_relay_stun.cc), or undefined when it is not built. */
+export function nativeStunIntegrity(): TurnRelayAddon['turnStunIntegrity'] | undefined {
+  const a = loadNative().addon as unknown as Partial<TurnRelayAddon> | undefined;
+  return typeof a?.turnStunIntegrity === 'function' ? a.turnStunIntegrity : undefined;
 }
 
 /** Whether this build of the addon has the TURN relay engine. */

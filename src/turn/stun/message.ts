@@ -3,9 +3,9 @@
  * parse() validates the framing and the FINGERPRINT and returns a typed message or a reason;
  * it never throws. encode() builds a message, optionally with MESSAGE-INTEGRITY and FINGERPRINT.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Attr, FINGERPRINT_XOR, HEADER_LENGTH, MAGIC_COOKIE, type StunClass } from './constants.js';
 import { crc32 } from './crc32.js';
+import { integrity } from './integrity.js';
 
 export interface StunAttr {
   readonly type: number;
@@ -61,7 +61,7 @@ export function parse(raw: Buffer): ParseResult {
     if (hasFingerprint) return { ok: false, reason: 'attr_after_fingerprint' };
     if (at === Attr.Fingerprint) {
       if (al !== 4 || end !== raw.length) return { ok: false, reason: 'bad_fingerprint' };
-      const want = (crc32(withLength(raw, off + 8 - HEADER_LENGTH), 0, off) ^ FINGERPRINT_XOR) >>> 0;
+      const want = (crc32(raw, 4, off, headerCrc(raw, off + 8 - HEADER_LENGTH)) ^ FINGERPRINT_XOR) >>> 0;
       if (raw.readUInt32BE(off + 4) !== want) return { ok: false, reason: 'bad_fingerprint' };
       hasFingerprint = true;
     } else if (integrityAt < 0) {
@@ -77,11 +77,15 @@ export function parse(raw: Buffer): ParseResult {
   return { ok: true, msg: { method, cls, tid: raw.subarray(8, 20), attrs, raw, integrityAt, hasFingerprint } };
 }
 
-/** A view of the first `end` bytes with the header length patched (copies only the header). */
-function withLength(raw: Buffer, length: number): Buffer {
-  const copy = Buffer.from(raw);
-  copy.writeUInt16BE(length, 2);
-  return copy;
+const head = new Uint8Array(4);
+
+/** CRC-32 of the first 4 header bytes with the length field set to `length` (what FINGERPRINT covers). */
+function headerCrc(raw: Buffer, length: number): number {
+  head[0] = raw[0] as number;
+  head[1] = raw[1] as number;
+  head[2] = length >> 8;
+  head[3] = length & 0xff;
+  return crc32(head);
 }
 
 export function getAttr(msg: StunMessage, type: number): Buffer | undefined {
@@ -97,13 +101,7 @@ export function messageType(method: number, cls: number): number {
 
 /** RFC 8489 §14.5: HMAC-SHA1 over the message up to MESSAGE-INTEGRITY, length field covering it. */
 export function checkIntegrity(msg: StunMessage, key: Buffer): boolean {
-  if (msg.integrityAt < 0) return false;
-  const at = msg.integrityAt;
-  const hdr = Buffer.allocUnsafe(4);
-  msg.raw.copy(hdr, 0, 0, 4);
-  hdr.writeUInt16BE(at + 24 - HEADER_LENGTH, 2);
-  const mac = createHmac('sha1', key).update(hdr).update(msg.raw.subarray(4, at)).digest();
-  return timingSafeEqual(mac, msg.raw.subarray(at + 4, at + 24));
+  return msg.integrityAt >= 0 && integrity(key, msg.raw, msg.integrityAt, true);
 }
 
 export interface OutAttr {
@@ -139,11 +137,9 @@ export function encode(
     off += 4 + pad4(a.value.length);
   }
   if (opts.key) {
-    buf.writeUInt16BE(off + 24 - HEADER_LENGTH, 2);
-    const mac = createHmac('sha1', opts.key).update(buf.subarray(0, off)).digest();
     buf.writeUInt16BE(Attr.MessageIntegrity, off);
     buf.writeUInt16BE(20, off + 2);
-    mac.copy(buf, off + 4);
+    integrity(opts.key, buf, off, false);
     off += 24;
   }
   if (opts.fingerprint) {
