@@ -21,8 +21,13 @@ export interface CredentialOptions {
   secret?: string | undefined;
 }
 
+/** Bound of the per-name caches below (cleared when full). */
+const MAX_CACHED = 10_000;
+
 export class Credentials {
   private readonly staticKeys = new Map<string, Buffer>();
+  /** REST usernames seen: their key (an HMAC and an MD5 to derive) and expiry, derived once. */
+  private readonly restKeys = new Map<string, { key: Buffer; quotaUser: string; expiresMs: number }>();
 
   constructor(private readonly opts: CredentialOptions) {
     for (const [u, p] of opts.users) this.staticKeys.set(u, longTermKey(u, opts.realm, p));
@@ -38,10 +43,16 @@ export class Credentials {
     if (k) return { ok: true, key: k, quotaUser: username };
     const secret = this.opts.secret;
     if (!secret) return { ok: false, reason: 'unknown_user' };
-    const m = /^(\d{1,12})(?::(.*))?$/s.exec(username);
-    if (!m) return { ok: false, reason: 'unknown_user' };
-    if (Number(m[1]) * 1000 <= nowMs) return { ok: false, reason: 'expired' };
-    return { ok: true, key: longTermKey(username, this.opts.realm, restPassword(secret, username)), quotaUser: m[2] ?? username };
+    let rest = this.restKeys.get(username);
+    if (!rest) {
+      const m = /^(\d{1,12})(?::(.*))?$/s.exec(username);
+      if (!m) return { ok: false, reason: 'unknown_user' };
+      rest = { key: longTermKey(username, this.opts.realm, restPassword(secret, username)), quotaUser: m[2] ?? username, expiresMs: Number(m[1]) * 1000 };
+      if (this.restKeys.size >= MAX_CACHED) this.restKeys.clear();
+      this.restKeys.set(username, rest);
+    }
+    if (rest.expiresMs <= nowMs) return { ok: false, reason: 'expired' };
+    return { ok: true, key: rest.key, quotaUser: rest.quotaUser };
   }
 }
 
@@ -56,21 +67,36 @@ export function parseUsers(entries: readonly string[]): Map<string, string> {
   return out;
 }
 
-/** Stateless nonces: hex(expiry ms) + HMAC(expiry, client ip); valid until expiry. */
+/**
+ * Stateless nonces: hex(expiry ms) + HMAC(expiry, client ip); valid until expiry. The last nonce
+ * issued to each client IP is remembered: issued again for a second (the 401s of a client's
+ * retransmissions and of its other sockets cost no HMAC) and recognised without one.
+ */
 export class Nonces {
   private readonly key: Buffer;
+  private readonly recent = new Map<string, { nonce: string; issued: number; expires: number }>();
+  private readonly reuseMs: number;
 
   constructor(private readonly lifetimeMs: number, key?: Buffer) {
     this.key = key ?? randomBytes(20);
+    this.reuseMs = Math.min(1000, lifetimeMs / 10);
   }
 
   issue(clientIp: string, nowMs: number): string {
-    const exp = Math.floor(nowMs + this.lifetimeMs).toString(16).padStart(12, '0');
-    return exp + this.mac(exp, clientIp);
+    const r = this.recent.get(clientIp);
+    if (r && nowMs >= r.issued && nowMs - r.issued < this.reuseMs) return r.nonce;
+    const expires = Math.floor(nowMs + this.lifetimeMs);
+    const exp = expires.toString(16).padStart(12, '0');
+    const nonce = exp + this.mac(exp, clientIp);
+    if (this.recent.size >= MAX_CACHED) this.recent.clear();
+    this.recent.set(clientIp, { nonce, issued: nowMs, expires });
+    return nonce;
   }
 
   /** 'ok', 'stale' (well-formed but expired: 438) or 'invalid' (forged or from another client: 438 too). */
   check(nonce: string, clientIp: string, nowMs: number): 'ok' | 'stale' | 'invalid' {
+    const r = this.recent.get(clientIp);
+    if (r && r.nonce === nonce) return r.expires > nowMs ? 'ok' : 'stale';
     if (nonce.length !== 12 + 24) return 'invalid';
     const exp = nonce.slice(0, 12);
     const want = Buffer.from(this.mac(exp, clientIp));
