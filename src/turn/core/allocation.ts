@@ -35,6 +35,12 @@ export class Allocation {
   allocateResponse: Buffer | undefined;
   allocateFingerprint: boolean;
   reservationToken: Buffer | undefined;
+  /**
+   * The last other request of this allocation's client over UDP (Refresh, CreatePermission,
+   * ChannelBind) and the response sent: a retransmission gets the same bytes (RFC 8489 §6.3.1).
+   */
+  lastTid: Buffer | undefined;
+  lastResponse: Buffer | undefined;
   /** A dual allocation was asked for but there is no IPv6 relay: answer with ADDRESS-ERROR-CODE 440. */
   additionalRefused = false;
   /** Bandwidth bucket (bytes). */

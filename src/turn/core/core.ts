@@ -103,7 +103,17 @@ export class TurnCore {
       out.push({ kind: 'send', to: src, data: failure(this.ctx, msg, 400) });
       return out;
     }
+    const a = isDatagram(src.transport) && name !== 'Allocate' ? this.bySource.get(src.key) : undefined;
+    if (a?.lastResponse && a.lastTid?.equals(msg.tid)) {
+      out.push({ kind: 'send', to: src, data: a.lastResponse });
+      return out;
+    }
     this.requests[name](msg, src, now, out);
+    const reply = out.length === 1 ? out[0] : undefined;
+    if (a && reply?.kind === 'send' && this.byId.has(a.id)) {
+      a.lastTid = Buffer.from(msg.tid);
+      a.lastResponse = reply.data;
+    }
     return out;
   }
 

@@ -160,6 +160,21 @@ describe('TurnCore: permissions, channels and relaying', () => {
     expect(c.permission(PEER, T0).reply?.cls).toBe(Class.Success);
   });
 
+  it('answers a retransmitted request of the allocation with the bytes it sent, without handling it again (RFC 8489 §6.3.1)', () => {
+    const c = new TestClient(makeCore(), source());
+    c.allocate(T0);
+    const tid = Buffer.alloc(12, 5);
+    const first = c.request(Method.CreatePermission, [peerAttr(PEER)], T0, { tid });
+    expect(first.reply?.cls).toBe(Class.Success);
+    c.core.allocationOf(c.src)?.permissions.clear();
+    const again = c.request(Method.CreatePermission, [peerAttr(PEER)], T0 + 10, { tid });
+    expect(again.actions).toEqual(first.actions);
+    expect(c.core.allocationOf(c.src)?.permissions.size).toBe(0);
+    const other = c.request(Method.CreatePermission, [peerAttr(PEER)], T0 + 20);
+    expect(other.reply?.cls).toBe(Class.Success);
+    expect(c.core.allocationOf(c.src)?.permissions.size).toBe(1);
+  });
+
   it('relays ChannelData to the peer and peer data back as ChannelData; drops without permission', () => {
     const c = new TestClient(makeCore(), source());
     const { alloc } = c.allocate(T0);
