@@ -93,8 +93,9 @@ export class TurnCore {
       this.stats.drop('unexpected_response');
       return out;
     }
-    const unknown = msg.attrs.filter((a) => a.type < 0x8000 && !KNOWN_REQUIRED.has(a.type)).map((a) => a.type);
-    if (unknown.length > 0) {
+    let unknown: number[] | undefined;
+    for (const a of msg.attrs) if (a.type < 0x8000 && !KNOWN_REQUIRED.has(a.type)) (unknown ??= []).push(a.type);
+    if (unknown) {
       out.push({ kind: 'send', to: src, data: failure(this.ctx, msg, 420, [unknownAttrs(unknown)]) });
       return out;
     }
