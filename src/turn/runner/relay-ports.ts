@@ -40,27 +40,46 @@ export interface UdpRelayBinding<S> {
   reserved?: S;
 }
 
-/** Bind a UDP relay socket with `bind`; `even` asks for an even port, `reserveNext` also holds port+1. */
-export async function bindUdpRelay<S extends { close(): void }>(
+/** A value now, or later when it has to wait for I/O. */
+export type Eventually<T> = T | Promise<T>;
+
+/** Calls `f` with `v` now when it is a value, else when the promise settles. */
+export function whenReady<T, R>(v: Eventually<T>, f: (t: T) => Eventually<R>): Eventually<R> {
+  return v instanceof Promise ? v.then(f) : f(v);
+}
+
+/**
+ * Bind a UDP relay socket with `bind`; `even` asks for an even port, `reserveNext` also holds
+ * port+1. Synchronous when `bind` is (the native engine's binder), so the Allocate is answered in
+ * the same turn; a promise with dgram sockets.
+ */
+export function bindUdpRelay<S extends { close(): void }>(
   bind: UdpBinder<S>,
   r: PortRange,
   even: boolean,
   reserveNext: boolean,
   attempts = 64,
-): Promise<UdpRelayBinding<S> | undefined> {
+): Eventually<UdpRelayBinding<S> | undefined> {
   const span = r.max - r.min + 1;
-  for (let i = 0; i < attempts; i++) {
-    let port = r.min + Math.floor(Math.random() * span);
-    if (even && port % 2 === 1) port = port + 1 > r.max ? port - 1 : port + 1;
-    if (port < r.min || (reserveNext && port + 1 > r.max)) continue;
-    const s = await bind(r.ip, port);
-    if (!s) continue;
+  const attempt = (i: number): Eventually<UdpRelayBinding<S> | undefined> => {
+    for (; i < attempts; i++) {
+      let port = r.min + Math.floor(Math.random() * span);
+      if (even && port % 2 === 1) port = port + 1 > r.max ? port - 1 : port + 1;
+      if (port < r.min || (reserveNext && port + 1 > r.max)) continue;
+      const next = i + 1;
+      return whenReady(bind(r.ip, port), (s) => (s ? withReserved(s, port, next) : attempt(next)));
+    }
+    return undefined;
+  };
+  const withReserved = (s: S, port: number, next: number): Eventually<UdpRelayBinding<S> | undefined> => {
     if (!reserveNext) return { socket: s, port };
-    const next = await bind(r.ip, port + 1);
-    if (next) return { socket: s, port, reserved: next };
-    s.close();
-  }
-  return undefined;
+    return whenReady(bind(r.ip, port + 1), (reserved) => {
+      if (reserved) return { socket: s, port, reserved };
+      s.close();
+      return attempt(next);
+    });
+  };
+  return attempt(0);
 }
 
 export async function bindTcpRelay(r: PortRange, attempts = 64): Promise<{ server: net.Server; port: number } | undefined> {

@@ -11,7 +11,7 @@ import type { TransportAddress } from '../stun/address.js';
 import { Method } from '../stun/constants.js';
 import { TurnCore } from '../core/core.js';
 import type { Action, CoreOptions, Source } from '../core/types.js';
-import { bindDgram, bindTcpRelay, bindUdpRelay, type PortRange, type UdpBinder } from './relay-ports.js';
+import { bindDgram, bindTcpRelay, bindUdpRelay, whenReady, type Eventually, type PortRange, type UdpBinder } from './relay-ports.js';
 
 export interface ClientIo {
   send(to: Source, data: Buffer): void;
@@ -52,6 +52,16 @@ interface PeerConn {
 }
 
 const TOKEN_TTL_MS = 30_000;
+
+type OpenRelay = Extract<Action, { kind: 'openRelay' }>;
+
+/** A bound UDP relay socket, its port and family (and the RESERVATION-TOKEN of the port it reserved). */
+interface BoundRelay {
+  socket: RelaySocket;
+  port: number;
+  family: 4 | 6;
+  token?: Buffer | undefined;
+}
 
 export interface ShardOptions {
   core: CoreOptions;
@@ -143,7 +153,7 @@ export class Shard {
         this.toPeer(a.alloc, a.peer, a.data);
         return;
       case 'openRelay':
-        void this.openRelay(a);
+        this.openRelay(a);
         return;
       case 'closeRelay':
         this.closeRelay(a.alloc);
@@ -180,57 +190,63 @@ export class Shard {
     return { family, ip, port };
   }
 
-  private async openRelay(a: Extract<Action, { kind: 'openRelay' }>): Promise<void> {
+  /** Binds the allocation's relay socket(s): in this turn with the native engine's binder, later with dgram or TCP. */
+  private openRelay(a: OpenRelay): void {
     const id = a.alloc;
-    const fail = (code: 440 | 508): void => this.applyAll(this.core.relayOpened(id, { ok: false, code }, Date.now()));
     const src = this.core.allocation(id)?.source;
     if (!src) return;
     const [primary = 4, additional] = a.families;
     const range = this.rangeFor(primary);
-    if (!range) return fail(440);
-    if (a.transport === 'tcp') {
-      const b = await bindTcpRelay(range);
-      if (!b || this.closed) return (b?.server.close(), fail(508));
-      this.relays.set(id, { tcp: b.server, src });
-      b.server.on('connection', (s) => this.tcpIncoming(id, s));
-      return this.applyAll(this.core.relayOpened(id, { ok: true, relays: [this.advertised(primary, b.port)] }, Date.now()));
-    }
-    const first = await this.bindFirst(a, primary, range);
-    let second: { socket: RelaySocket; port: number } | undefined;
-    let additionalError: 440 | 508 | undefined;
-    if (first && additional !== undefined) {
-      const r6 = this.rangeFor(additional);
-      second = r6 && (await bindUdpRelay(this.binder, r6, a.evenPort, false));
-      if (!second) additionalError = r6 ? 508 : 440;
-    }
+    if (!range) return this.relayFailed(id, 440);
+    if (a.transport === 'tcp') return void this.openTcpRelay(id, src, primary, range);
+    void whenReady(this.bindFirst(a, primary, range), (first) => {
+      const r6 = first && additional !== undefined ? this.rangeFor(additional) : undefined;
+      return whenReady(r6 && bindUdpRelay(this.binder, r6, a.evenPort, false), (second) => {
+        const extra = second && additional !== undefined ? { socket: second.socket, port: second.port, family: additional } : undefined;
+        const additionalError = first && additional !== undefined && !second ? (r6 ? 508 : 440) : undefined;
+        this.udpRelayBound(id, src, first, extra, additionalError);
+      });
+    });
+  }
+
+  private relayFailed(id: number, code: 440 | 508): void {
+    this.applyAll(this.core.relayOpened(id, { ok: false, code }, Date.now()));
+  }
+
+  private async openTcpRelay(id: number, src: Source, family: 4 | 6, range: PortRange): Promise<void> {
+    const b = await bindTcpRelay(range);
+    if (!b || this.closed) return (b?.server.close(), this.relayFailed(id, 508));
+    this.relays.set(id, { tcp: b.server, src });
+    b.server.on('connection', (s) => this.tcpIncoming(id, s));
+    this.applyAll(this.core.relayOpened(id, { ok: true, relays: [this.advertised(family, b.port)] }, Date.now()));
+  }
+
+  /** The UDP relay socket(s) are bound (or the first could not be): hand them to the engine or listen, then answer. */
+  private udpRelayBound(id: number, src: Source, first: BoundRelay | undefined, second: BoundRelay | undefined, additionalError: 440 | 508 | undefined): void {
     if (!first || this.closed) {
       first?.socket.close();
       second?.socket.close();
-      return fail(508);
+      return this.relayFailed(id, 508);
     }
     const relay: Relay = { src };
     const relays = [this.advertised(first.family, first.port)];
-    if (second && additional !== undefined) relays.push(this.advertised(additional, second.port));
-    if (!this.adoptNative(id, relay, first, second && additional !== undefined ? { socket: second.socket, family: additional } : undefined)) {
+    if (second) relays.push(this.advertised(second.family, second.port));
+    if (!this.adoptNative(id, relay, first, second)) {
       const [s1, s2] = [first.socket, second?.socket];
       if (!isDgram(s1) || !isDgram(s2)) {
         s1.close();
         s2?.close();
-        return fail(508);
+        return this.relayFailed(id, 508);
       }
       this.listen(id, relay, s1, first.family);
-      if (s2 && additional !== undefined) this.listen(id, relay, s2, additional);
+      if (s2 && second) this.listen(id, relay, s2, second.family);
     }
     this.relays.set(id, relay);
     this.applyAll(this.core.relayOpened(id, { ok: true, relays, token: first.token, additionalError }, Date.now()));
   }
 
   /** The UDP relay socket of the first family: a reserved one (RESERVATION-TOKEN) or a fresh bind (EVEN-PORT, R bit). */
-  private async bindFirst(
-    a: Extract<Action, { kind: 'openRelay' }>,
-    family: 4 | 6,
-    range: PortRange,
-  ): Promise<{ socket: RelaySocket; port: number; family: 4 | 6; token?: Buffer } | undefined> {
+  private bindFirst(a: OpenRelay, family: 4 | 6, range: PortRange): Eventually<BoundRelay | undefined> {
     if (a.token) {
       const key = a.token.toString('hex');
       const t = this.tokens.get(key);
@@ -238,13 +254,14 @@ export class Shard {
       // the token's socket decides the family (the request cannot carry REQUESTED-ADDRESS-FAMILY)
       return t && { socket: t.socket, port: t.port, family: t.family };
     }
-    const b = await bindUdpRelay(this.binder, range, a.evenPort, a.reserveNext);
-    if (!b) return undefined;
-    if (!b.reserved) return { socket: b.socket, port: b.port, family };
-    const token = randomBytes(8);
-    token[0] = this.o.index;
-    this.tokens.set(token.toString('hex'), { socket: b.reserved, family, port: b.port + 1, expires: Date.now() + TOKEN_TTL_MS });
-    return { socket: b.socket, port: b.port, family, token };
+    return whenReady(bindUdpRelay(this.binder, range, a.evenPort, a.reserveNext), (b) => {
+      if (!b) return undefined;
+      if (!b.reserved) return { socket: b.socket, port: b.port, family };
+      const token = randomBytes(8);
+      token[0] = this.o.index;
+      this.tokens.set(token.toString('hex'), { socket: b.reserved, family, port: b.port + 1, expires: Date.now() + TOKEN_TTL_MS });
+      return { socket: b.socket, port: b.port, family, token };
+    });
   }
 
   /**
