@@ -9,7 +9,7 @@
  */
 import { NativeTurnRelay, type NativeDatagram } from '../../native/turn-relay.js';
 import { Attr, Method } from '../stun/constants.js';
-import { getAttr, parse } from '../stun/message.js';
+import { peekAttr } from '../stun/message.js';
 import type { FromWorker, WorkerInit } from './worker-protocol.js';
 import { udpSource, type Deliver, type WorkerIo } from './worker-io.js';
 
@@ -24,8 +24,7 @@ export function createNativeIo(init: WorkerInit, post: (m: FromWorker) => void, 
     const now = Date.now();
     let pin = pins.get(key);
     if (!pin && d.data.length >= 20 && d.data[0] === 0x00 && d.data[1] === Method.Allocate) {
-      const p = parse(d.data);
-      const token = p.ok ? getAttr(p.msg, Attr.ReservationToken) : undefined;
+      const token = peekAttr(d.data, Attr.ReservationToken);
       const w = token && token.length === 8 ? (token[0] as number) % init.workers : init.index;
       if (w !== init.index) pins.set(key, (pin = { w, at: now }));
     }

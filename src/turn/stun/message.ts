@@ -88,6 +88,23 @@ function headerCrc(raw: Buffer, length: number): number {
   return crc32(head);
 }
 
+/**
+ * The first attribute `type` before MESSAGE-INTEGRITY of a message not parsed yet, found by walking
+ * the attribute headers (bounds checked, nothing validated, nothing allocated but the view): for
+ * routing a datagram before the core parses it.
+ */
+export function peekAttr(raw: Buffer, type: number): Buffer | undefined {
+  let off = HEADER_LENGTH;
+  while (off + 4 <= raw.length) {
+    const at = raw.readUInt16BE(off);
+    const end = off + 4 + raw.readUInt16BE(off + 2);
+    if (end > raw.length || at === Attr.MessageIntegrity) return undefined;
+    if (at === type) return raw.subarray(off + 4, end);
+    off = off + 4 + pad4(end - off - 4);
+  }
+  return undefined;
+}
+
 export function getAttr(msg: StunMessage, type: number): Buffer | undefined {
   for (const a of msg.attrs) if (a.type === type) return a.value;
   return undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeXorAddress, encodeXorAddress } from '../../../src/turn/stun/attributes.js';
 import { Attr, Class, Method } from '../../../src/turn/stun/constants.js';
-import { checkIntegrity, encode, getAttr, parse } from '../../../src/turn/stun/message.js';
+import { checkIntegrity, encode, getAttr, parse, peekAttr } from '../../../src/turn/stun/message.js';
 import { longTermKey } from '../../../src/turn/core/auth.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -105,5 +105,12 @@ describe('RFC 5769 test vectors', () => {
     const trunc = Buffer.from(sampleRequest.subarray(0, 30));
     trunc.writeUInt16BE(10, 2);
     expect(parse(trunc).ok).toBe(false);
+  });
+
+  it('peekAttr finds an attribute before MESSAGE-INTEGRITY without parsing, and nothing in a truncated message', () => {
+    expect(peekAttr(sampleRequest, Attr.Software)?.toString()).toBe('STUN test client');
+    expect(peekAttr(sampleRequest, Attr.Username)?.toString()).toBe('evtj:h6vY');
+    expect(peekAttr(sampleRequest, Attr.Fingerprint)).toBeUndefined();
+    expect(peekAttr(sampleRequest.subarray(0, 30), Attr.Username)).toBeUndefined();
   });
 });
