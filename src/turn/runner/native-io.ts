@@ -20,20 +20,19 @@ export function createNativeIo(init: WorkerInit, post: (m: FromWorker) => void, 
   const pins = new Map<string, { w: number; at: number }>();
 
   const onDatagram = (d: NativeDatagram): void => {
-    const key = `udp|${d.ip}|${d.port}`;
-    const now = Date.now();
-    let pin = pins.get(key);
+    const src = udpSource(d.ip, d.port);
+    let pin = pins.size > 0 ? pins.get(src.key) : undefined;
     if (!pin && d.data.length >= 20 && d.data[0] === 0x00 && d.data[1] === Method.Allocate) {
       const token = peekAttr(d.data, Attr.ReservationToken);
       const w = token && token.length === 8 ? (token[0] as number) % init.workers : init.index;
-      if (w !== init.index) pins.set(key, (pin = { w, at: now }));
+      if (w !== init.index) pins.set(src.key, (pin = { w, at: 0 }));
     }
     if (pin) {
-      pin.at = now;
+      pin.at = Date.now();
       post({ t: 'fwd', w: pin.w, ip: d.ip, port: d.port, d: d.data });
       return;
     }
-    deliver(d.data, udpSource(d.ip, d.port));
+    deliver(d.data, src);
   };
 
   const native = NativeTurnRelay.create(onDatagram);
