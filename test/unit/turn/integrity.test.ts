@@ -30,7 +30,8 @@ describe('STUN MESSAGE-INTEGRITY', () => {
       expect(a.equals(b)).toBe(true);
       expect(native(key, b, at, true)).toBe(true);
       expect(nodeIntegrity(key, a, at, true)).toBe(true);
-      a[at + 4 + (at % 20)] ^= 1;
+      const i = at + 4 + (at % 20);
+      a.writeUInt8(a.readUInt8(i) ^ 1, i);
       expect(native(key, a, at, true)).toBe(false);
       expect(nodeIntegrity(key, a, at, true)).toBe(false);
     }
@@ -43,7 +44,7 @@ describe('STUN MESSAGE-INTEGRITY', () => {
     native(key, a, 40, false);
     a.writeUInt16BE(0xffff, 2);
     expect(native(key, a, 40, true)).toBe(true);
-    a[0] ^= 1;
+    a.writeUInt8(a.readUInt8(0) ^ 1, 0);
     expect(native(key, a, 40, true)).toBe(false);
   });
 
