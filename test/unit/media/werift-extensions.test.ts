@@ -3,6 +3,7 @@ import { RtpHeader, RtpPacket } from 'werift';
 import { absSendTimePayload, canonicalInPlace, fromCanonical, toCanonical, uriToId } from '../../../src/media/engine/werift-extensions.js';
 import { CANONICAL_EXT_IDS } from '../../../src/media/engine/transport.js';
 import { EXT_URI } from '../../../src/media/rtp/extensions.js';
+import { rtpHeaderLength } from '../../../src/media/rtp/header.js';
 
 describe('extension id mapping at the engine boundary', () => {
   const publisherIds = { 1: EXT_URI.mid, 3: EXT_URI.rid, 4: EXT_URI.audioLevel, 5: EXT_URI.transportCc };
@@ -74,6 +75,23 @@ describe('canonical form on the bytes (the fast receive path)', () => {
     const expected = viaWerift(Buffer.from(raw));
     const out = canonicalInPlace(Buffer.from(raw), 4);
     expect(out?.toString('hex')).toBe(expected.toString('hex'));
+  });
+
+  it('never throws on mangled packets, and what it returns is an RTP packet no longer than the input', () => {
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 0x1000000;
+    const base = cases.map(([, raw]) => raw);
+    for (let i = 0; i < 20_000; i++) {
+      const from = base[i % base.length]!;
+      const raw = Buffer.from(i % 4 === 0 ? Buffer.alloc(Math.floor(random() * 40)).map(() => Math.floor(random() * 256)) : from);
+      for (let flips = 0; flips < 3; flips++) if (raw.length > 0) raw[Math.floor(random() * raw.length)] = Math.floor(random() * 256);
+      raw[0] = (raw[0] ?? 0) | 0x80; // keep it looking like RTP most of the time
+      const length = raw.length;
+      const out = canonicalInPlace(raw, 1 + (i % 14));
+      if (out === undefined) continue;
+      expect(out.length).toBeLessThanOrEqual(length);
+      expect(rtpHeaderLength(out)).toBeGreaterThanOrEqual(12);
+    }
   });
 
   it('drops the block when audio level is not negotiated, and refuses a malformed header', () => {
