@@ -76,7 +76,7 @@ const signaling = z
     maxFrameBytes: positiveInt(64 * 1024).describe('Largest accepted signaling frame in bytes'),
     resumeGrace: durationSeconds(15).describe('Seconds a dropped connection can resume before others see a leave'),
     pingInterval: durationSeconds(10).describe('Seconds between server keepalive pings'),
-    maxMessagesPerSecond: positiveInt(100).describe('Requests one connection may send per second on average (bursts of twice that); beyond, RATE_LIMITED and the request is dropped'),
+    maxMessagesPerSecond: positiveInt(100).describe('Requests one connection may send per second on average (bursts of twice that); beyond, RATE_LIMITED and the request is dropped. Also limits the events of each socket.io dialect connection (dropped unanswered)'),
   })
   .prefault({});
 

@@ -15,6 +15,7 @@ import { authApi } from './auth-api.js';
 import { storedUserSchema, type StoredUser } from './messages.js';
 import { createInclubitMetrics } from './metrics.js';
 import { InclubitRooms } from './rooms.js';
+import { limitDialectEvents } from '../rate-limit.js';
 import { serveSignaling } from './signaling.js';
 import { SIGNALING } from './strings.js';
 import { UserDirectory } from './users.js';
@@ -63,6 +64,7 @@ export async function startInclubitDialect(deps: DialectDeps): Promise<RunningDi
     if (staticDir) await serveSpa(front, staticDir, ['/auth/', '/socket.io/']);
     else front.get('/', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(SIGNALING.welcome));
     io = new Server(front.server, { cors: { origin: true, credentials: true }, serveClient: false });
+    limitDialectEvents(io, 'inclubit', deps.config.signaling.maxMessagesPerSecond, deps.registry);
     serveSignaling(io, new InclubitRooms(deps.rooms), metrics, logger);
     await front.listen({ port: config.port, host });
 

@@ -3,6 +3,7 @@
  * monitoring REST API on another, mapping JSONgle rooms onto Parley's rooms. The composition root
  * calls startJsongleDialect when `dialects.enabled` lists "jsongle". See docs/dialects/jsongle.md.
  */
+import { limitDialectEvents } from '../rate-limit.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { DialectDeps, RunningDialect } from '../types.js';
@@ -42,6 +43,7 @@ export async function startJsongleDialect(deps: DialectDeps): Promise<RunningDia
     metrics,
     log,
   });
+  limitDialectEvents(socket.io, 'jsongle', deps.config.signaling.maxMessagesPerSecond, deps.registry);
   const ports = { socketio: 0, rest: 0 };
   const rest = await createRestApp({
     registry: deps.registry,

@@ -11,6 +11,7 @@ import type { WorkspacesApp } from './context.js';
 import { workspaceRecordSchema, type WorkspaceRecord } from './messages.js';
 import { createWorkspacesMetrics } from './metrics.js';
 import { PresenceManager } from './presence.js';
+import { limitDialectEvents } from '../rate-limit.js';
 import { listenWorkspaces } from './server.js';
 import { WorkspaceDirectory } from './state.js';
 import { WorkspaceTokens } from './tokens.js';
@@ -49,7 +50,12 @@ export async function startWorkspacesDialect(deps: DialectDeps): Promise<Running
   try {
     const { tlsCert, tlsKey } = deps.config.server;
     const tls = tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
-    listener = await listenWorkspaces(app, metrics, { port: config.port, host: deps.config.server.host, tls });
+    listener = await listenWorkspaces(app, metrics, {
+      port: config.port,
+      host: deps.config.server.host,
+      tls,
+      limit: (io) => limitDialectEvents(io, 'workspaces', deps.config.signaling.maxMessagesPerSecond, deps.registry),
+    });
   } catch (err) {
     clearInterval(sweeper);
     metrics.close();

@@ -26,7 +26,7 @@ export interface WorkspacesListener {
 export async function listenWorkspaces(
   app: WorkspacesApp,
   metrics: WorkspacesMetrics,
-  opts: { port: number; host: string; tls?: { cert: Buffer; key: Buffer } | undefined },
+  opts: { port: number; host: string; tls?: { cert: Buffer; key: Buffer } | undefined; limit?: (io: Server) => void },
 ): Promise<WorkspacesListener> {
   const welcome = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
@@ -43,6 +43,7 @@ export async function listenWorkspaces(
     cors: { origin: true, credentials: true },
     serveClient: false,
   });
+  opts.limit?.(io);
   io.on('connection', (socket) => accept(app, metrics, socket));
 
   await new Promise<void>((resolve, reject) => {

@@ -26,9 +26,10 @@ export interface JsongleFixture {
 
 const timers = unrefTimers;
 
-export async function startJsongle(jsongle: Record<string, unknown> = {}): Promise<JsongleFixture> {
+export async function startJsongle(jsongle: Record<string, unknown> = {}, signaling: Record<string, unknown> = {}): Promise<JsongleFixture> {
   const config = parseConfig({
     server: { host: '127.0.0.1' },
+    signaling,
     dialects: { enabled: ['jsongle'], jsongle: { port: 0, restPort: 0, ...jsongle } },
   });
   const events: RoomEvent[] = [];

@@ -475,3 +475,28 @@ describe('monitoring REST API', () => {
     expect(lines.some((l) => l.msg === 'log level changed')).toBe(true);
   });
 });
+
+
+describe('JSONgle: per-connection rate limit', () => {
+  it('drops what a connection sends beyond signaling.maxMessagesPerSecond, counts it, and closes a connection that keeps flooding', async () => {
+    const limited = await startJsongle({}, { maxMessagesPerSecond: 5 });
+    try {
+      const flooder = await JClient.connect(limited.wsUrl);
+      // before the hello every message is answered with 403002: one answer per message let through
+      for (let i = 0; i < 40; i++) flooder.send({ to: SERVER_ID, jsongle: { action: 'iq-get', query: 'session-hello', transaction: `t${i}` } });
+      expect(await flooder.disconnected).toBe('io server disconnect');
+      const answered = flooder.inbox.filter((m) => m.jsongle.description?.errorCode === 403002).length;
+      expect(answered).toBeGreaterThanOrEqual(10); // the burst: twice the rate
+      expect(answered).toBeLessThanOrEqual(12);
+      const metric = await limited.deps.registry.getSingleMetricAsString('parley_dialect_events_rate_limited_total');
+      const dropped = Number(/dialect="jsongle"} (\d+)/.exec(metric)?.[1]);
+      expect(dropped).toBeGreaterThanOrEqual(25); // 5 seconds' worth in a row closes the connection
+      expect(answered + dropped).toBeLessThanOrEqual(40);
+      // another connection is not affected
+      const calm = await JClient.identified(limited.wsUrl, 'calm');
+      calm.close();
+    } finally {
+      await limited.close();
+    }
+  });
+});
