@@ -10,7 +10,8 @@ import { ParleyError } from './core/errors.js';
 import { parseGrantList } from './core/grants.js';
 import { createToken, type ApiKey } from './auth/tokens.js';
 import { storedDevKey } from './auth/keys.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { silentLogger } from './observability/logger.js';
+import { openStore } from './store/open.js';
 import { startServer, VERSION } from './server.js';
 
 /** CLI flags shared by every command, mapped onto config paths (highest precedence). */
@@ -84,7 +85,7 @@ configFlags(token.command('create').description('print a signed access token (JW
       const c = loadConfig(loadOptions(flags));
       let key: ApiKey | undefined = c.auth.apiKey && c.auth.apiSecret ? { key: c.auth.apiKey, secret: c.auth.apiSecret } : undefined;
       if (!key) {
-        const store = openSqliteStore(c.dataDir);
+        const store = await openStore(c, silentLogger());
         key = await storedDevKey(store);
         await store.close();
       }

@@ -21,7 +21,7 @@ import { roomRoutes } from './http/api-rooms.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { SignalingServer } from './signaling/server.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { WebhookEventInput } from './webhooks/events.js';
@@ -70,7 +70,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const config = loadConfig(opts);
   const logger = opts.logger ?? createLogger(config.log);
   const metrics = createMetrics();
-  const store = openSqliteStore(config.dataDir);
+  const store = await openStore(config, logger);
   const keys = await resolveKeys(config, store);
   const turnSecret = await resolveTurnSecret(config, store);
 
@@ -217,7 +217,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     devTokens: keys.devMode,
     signalingUrl: (req) => signalingUrl(config, req),
     authFailed,
-    ready: () => ({ ready: !shuttingDown, checks: { store: true, signaling: !shuttingDown } }),
+    ready: () => {
+      const storeUp = store.healthy?.() ?? true;
+      return { ready: !shuttingDown && storeUp, checks: { store: storeUp, signaling: !shuttingDown } };
+    },
   });
   app.server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
@@ -239,9 +242,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
   logger.info({ url: config.server.publicUrl ?? url, restoredRooms: restored }, `Parley ${VERSION} listening: open ${config.server.publicUrl ?? url}`);
   if (keys.devMode) {
+    const where = config.store.driver === 'redis' ? `the Redis store (${config.store.redisPrefix}settings)` : join(config.dataDir, 'parley.db');
     logger.warn(
-      { store: join(config.dataDir, 'parley.db') },
-      `development mode: no API key configured, so ${keys.generated ? 'a key pair was generated and stored' : 'the generated key pair is used'} in ${join(config.dataDir, 'parley.db')}; the dev token endpoint POST /api/dev/token is ON. Set PARLEY_API_KEY and PARLEY_API_SECRET for production.`,
+      { store: where },
+      `development mode: no API key configured, so ${keys.generated ? 'a key pair was generated and stored' : 'the generated key pair is used'} in ${where}; the dev token endpoint POST /api/dev/token is ON. Set PARLEY_API_KEY and PARLEY_API_SECRET for production.`,
     );
   } else {
     logger.info('production mode: API keys configured, the dev token endpoint is off');

@@ -89,8 +89,21 @@ const webhooks = z
   })
   .prefault({});
 
+const store = z
+  .object({
+    driver: z
+      .enum(['sqlite', 'redis'])
+      .default('sqlite')
+      .describe('Where rooms created through REST, generated keys and secrets, dialect documents and the webhook queue live: SQLite in dataDir, or Redis (one node per redisPrefix: the webhook queue is not leased yet)'),
+    redisUrl: optionalString().describe('redis://[:password@]host:port/db (rediss:// for TLS); required with store.driver redis'),
+    redisPrefix: z.string().min(1).max(64).default('parley:').describe('Prefix of every Redis key, so one Redis can hold several deployments'),
+  })
+  .prefault({})
+  .refine((s) => s.driver !== 'redis' || s.redisUrl !== undefined, { message: 'store.redisUrl (PARLEY_REDIS_URL) is required with store.driver redis' });
+
 export const configSchema = z.object({
   dataDir: z.string().default('./data').describe('Directory for the SQLite store and generated keys'),
+  store,
   server,
   log,
   auth,
@@ -108,6 +121,9 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Environment variables: name -> config path. */
 export const ENV: Record<string, readonly string[]> = {
   PARLEY_DATA_DIR: ['dataDir'],
+  PARLEY_STORE: ['store', 'driver'],
+  PARLEY_REDIS_URL: ['store', 'redisUrl'],
+  PARLEY_REDIS_PREFIX: ['store', 'redisPrefix'],
   PARLEY_PORT: ['server', 'port'],
   PARLEY_HOST: ['server', 'host'],
   PARLEY_PUBLIC_URL: ['server', 'publicUrl'],

@@ -70,6 +70,7 @@ export function openRedisStore(options: RedisStoreOptions): Store {
     rooms: documentCollection(documents, ROOMS_NAMESPACE, roomRecordSchema),
     collection: (name, schema) => documentCollection(documents, checkCollectionName(name), schema),
     events: redisQueue(redis, prefix, open),
+    healthy: () => !closed && redis.status === 'ready',
     async close() {
       if (closed) return;
       closed = true;

@@ -88,5 +88,7 @@ export interface Store {
    */
   collection<T>(name: string, schema?: DocumentSchema<T>): Collection<T>;
   events: EventQueue;
+  /** False while the backing service is unreachable (Redis); absent for an embedded store. */
+  healthy?(): boolean;
   close(): Promise<void>;
 }
