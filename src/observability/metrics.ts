@@ -46,6 +46,7 @@ export function createMetrics(registry = new Registry()) {
       gauge('parley_sfu_published_tracks', 'Tracks published in SFU rooms', (s) => s.publishedTracks);
       gauge('parley_sfu_subscriptions', 'Track subscriptions in SFU rooms', (s) => s.subscriptions);
       gauge('parley_sfu_rtp_packets_in_total', 'RTP packets received from publishers', (s) => s.packetsIn);
+      gauge('parley_sfu_rtp_packets_in_fast_total', 'Of those, packets that skipped the media engine\'s receive chain (ADR 0010)', (s) => s.packetsInFast);
       gauge('parley_sfu_rtp_packets_out_total', 'RTP packets sent to subscribers (retransmissions included)', (s) => s.packetsOut);
       gauge('parley_sfu_workers', 'Media worker threads (0: media on the main thread)', (s) => s.workers.length);
       gauge('parley_sfu_load', 'Event-loop utilisation of the media thread (0..1), the admission-control input', (s) => s.load);
@@ -57,6 +58,6 @@ export function createMetrics(registry = new Registry()) {
 }
 
 /** What the metrics read from the SFU. */
-export type SfuSnapshot = Pick<SfuStats, 'peers' | 'publishedTracks' | 'subscriptions' | 'packetsIn' | 'packetsOut' | 'load' | 'workers' | 'counters'>;
+export type SfuSnapshot = Pick<SfuStats, 'peers' | 'publishedTracks' | 'subscriptions' | 'packetsIn' | 'packetsInFast' | 'packetsOut' | 'load' | 'workers' | 'counters'>;
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -29,6 +29,8 @@ export interface SfuStats {
   publishedTracks: number;
   subscriptions: number;
   packetsIn: number;
+  /** Of those, the ones that skipped the media engine's receive chain (ADR 0010). */
+  packetsInFast: number;
   /** RTP packets sent to subscribers, retransmissions included. */
   packetsOut: number;
   /** Event-loop utilisation of the busiest media thread (0..1). */

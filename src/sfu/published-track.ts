@@ -79,6 +79,13 @@ export class PublishedTrack {
     return this.fanout.layers.describe(this.layersAnnounced);
   }
 
+  /** Of `packetsIn`, those that skipped the media engine's receive chain (ADR 0010). */
+  get packetsInFast(): number {
+    let n = 0;
+    for (const t of this.incoming) n += t.fastPackets ?? 0;
+    return n;
+  }
+
   /** The publisher's SSRCs known so far (one per layer). */
   ssrcs(): number[] {
     return this.incoming.map((t) => t.ssrc).filter((ssrc) => ssrc !== 0);

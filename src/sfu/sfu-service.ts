@@ -172,15 +172,19 @@ export class SfuService implements MediaPlane {
     let publishedTracks = 0;
     let subscriptions = 0;
     let packetsIn = 0;
+    let packetsInFast = 0;
     let packetsOut = this.counters.packetsOutEnded;
     for (const room of this.rooms.values()) {
       packetsOut += room.packetsOut();
       peers += room.peers.size;
       publishedTracks += room.tracks.size;
-      for (const t of room.tracks.values()) packetsIn += t.packetsIn;
+      for (const t of room.tracks.values()) {
+        packetsIn += t.packetsIn;
+        packetsInFast += t.packetsInFast;
+      }
       for (const p of room.peers.values()) subscriptions += p.subscriptions.size;
     }
-    return { rooms: this.rooms.size, peers, publishedTracks, subscriptions, packetsIn, packetsOut, load: this.load, counters: { ...this.counters }, workers: [] };
+    return { rooms: this.rooms.size, peers, publishedTracks, subscriptions, packetsIn, packetsInFast, packetsOut, load: this.load, counters: { ...this.counters }, workers: [] };
   }
 
   async close(): Promise<void> {

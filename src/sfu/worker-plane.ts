@@ -147,7 +147,7 @@ export class WorkerMediaPlane implements MediaPlane {
       this.slots.filter((s) => s.alive).map((slot) => this.request(slot, (id) => ({ t: 'stats', id })) as Promise<SfuStats>),
     );
     const total: SfuStats = {
-      rooms: 0, peers: 0, publishedTracks: 0, subscriptions: 0, packetsIn: 0, packetsOut: 0, load: 0,
+      rooms: 0, peers: 0, publishedTracks: 0, subscriptions: 0, packetsIn: 0, packetsInFast: 0, packetsOut: 0, load: 0,
       counters: { packetsOutEnded: 0, dataRelayed: 0, dataDropped: 0, subscriptionsRefused: 0 },
       workers: [],
     };
@@ -157,6 +157,7 @@ export class WorkerMediaPlane implements MediaPlane {
       total.publishedTracks += s.publishedTracks;
       total.subscriptions += s.subscriptions;
       total.packetsIn += s.packetsIn;
+      total.packetsInFast += s.packetsInFast;
       total.packetsOut += s.packetsOut;
       total.counters.packetsOutEnded += s.counters.packetsOutEnded;
       total.load = Math.max(total.load, s.load);

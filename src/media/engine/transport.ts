@@ -50,6 +50,8 @@ export interface IncomingTrack {
   readonly codec: CodecInfo;
   /** Each call receives a Buffer owned by the handler (never shared with other handlers). */
   onRtp(handler: (packet: Buffer) => void): () => void;
+  /** Of the packets delivered, those that skipped the engine's own receive chain (ADR 0010). */
+  readonly fastPackets?: number;
 }
 
 export interface OutgoingTrack {

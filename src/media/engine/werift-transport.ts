@@ -254,6 +254,7 @@ class WeriftIncomingTrack implements IncomingTrack {
   private learnedSsrc = 0;
   /** The SSRC registered with the transport's fast receive path (0: none yet). */
   private fastSsrc = 0;
+  fastPackets = 0;
 
   constructor(
     private readonly transport: WeriftTransport,
@@ -285,7 +286,7 @@ class WeriftIncomingTrack implements IncomingTrack {
       if (this.handlers.length > 0) return;
       this.unsubscribeWerift?.();
       this.unsubscribeWerift = undefined;
-      this.transport.fastReceive.remove(this.fastSsrc, this.deliver);
+      this.transport.fastReceive.remove(this.fastSsrc, this.deliverFast);
       this.fastSsrc = 0;
     };
   }
@@ -300,7 +301,7 @@ class WeriftIncomingTrack implements IncomingTrack {
     this.deliver(copy.serialize());
     if (ssrc !== this.fastSsrc && !this.track.stopped) {
       // from now on this stream's packets skip werift's chain (werift-fast-receive.ts)
-      this.transport.fastReceive.remove(this.fastSsrc, this.deliver);
+      this.transport.fastReceive.remove(this.fastSsrc, this.deliverFast);
       this.fastSsrc = ssrc;
       this.transport.receiveFast({
         ssrc,
@@ -308,10 +309,15 @@ class WeriftIncomingTrack implements IncomingTrack {
         video: this.kind === 'video',
         receiver: this.receiver,
         stopped: () => this.track.stopped,
-        deliver: this.deliver,
+        deliver: this.deliverFast,
       });
     }
   }
+
+  private readonly deliverFast = (packet: Buffer): void => {
+    this.fastPackets++;
+    this.deliver(packet);
+  };
 
   /** Each handler gets a Buffer of its own. */
   private readonly deliver = (packet: Buffer): void => {

@@ -140,6 +140,12 @@ describe.each([
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       const out = Number(/^parley_sfu_rtp_packets_out_total (\d+)/m.exec(metrics)?.[1]);
       expect(out).toBeGreaterThan(200);
+      // the publisher's packets after the first skipped werift's receive chain (ADR 0010)
+      const packetsIn = Number(/^parley_sfu_rtp_packets_in_total (\d+)/m.exec(metrics)?.[1]);
+      const fast = Number(/^parley_sfu_rtp_packets_in_fast_total (\d+)/m.exec(metrics)?.[1]);
+      expect(packetsIn).toBeGreaterThan(100);
+      expect(fast).toBeGreaterThan(packetsIn * 0.9);
+      expect(fast).toBeLessThan(packetsIn);
       expect(metrics).toMatch(new RegExp(`^parley_sfu_workers ${workers}$`, 'm'));
       expect(metrics).toMatch(/^parley_native_addon 1$/m);
       expect(metrics).toMatch(/^parley_sfu_subscriptions 2$/m);
