@@ -88,18 +88,25 @@ bool CmCrypt(SrtpSender* s, uint8_t* buf, size_t header, size_t plain, uint32_t 
          (plain == 0 || EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) == 1);
 }
 
+// AES-GCM: the IV, the header as additional data, the payload through the cipher in place, in the
+// context's own direction (a sender encrypts, a receiver decrypts); the caller finishes the tag.
+bool GcmCrypt(SrtpSender* s, uint8_t* buf, size_t header, size_t plain, uint32_t roc) {
+  uint8_t iv[12];
+  GcmIv(s, buf, roc, iv);
+  int outl = 0;
+  return EVP_CipherInit_ex(s->cipher, nullptr, nullptr, nullptr, iv, -1) == 1 &&
+         EVP_CipherUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) == 1 &&
+         (plain == 0 || EVP_CipherUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) == 1);
+}
+
 // Encrypts buf[header, length - tag) in place and writes the tag at the end. False on a cipher error.
 bool Seal(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
   const size_t plain = length - header - s->tag();
   uint8_t* tag = buf + header + plain;
   if (s->profile == kProfileGcm) {
-    uint8_t iv[12];
-    GcmIv(s, buf, roc, iv);
     int outl = 0;
-    return EVP_EncryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) == 1 &&
-           EVP_EncryptUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) == 1 &&
-           (plain == 0 || EVP_EncryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) == 1) &&
-           EVP_EncryptFinal_ex(s->cipher, tag, &outl) == 1 && EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, kGcmTag, tag) == 1;
+    return GcmCrypt(s, buf, header, plain, roc) && EVP_EncryptFinal_ex(s->cipher, tag, &outl) == 1 &&
+           EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, kGcmTag, tag) == 1;
   }
   uint8_t digest[EVP_MAX_MD_SIZE];
   if (!CmCrypt(s, buf, header, plain, roc) || !HmacTag(s, buf, header + plain, roc, digest)) return false;
@@ -113,14 +120,9 @@ long Open(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t ro
   const size_t plain = length - header - s->tag();
   uint8_t* tag = buf + header + plain;
   if (s->profile == kProfileGcm) {
-    uint8_t iv[12];
-    GcmIv(s, buf, roc, iv);
     int outl = 0;
     uint8_t final_block[16];
-    const bool ok = EVP_DecryptInit_ex(s->cipher, nullptr, nullptr, nullptr, iv) == 1 &&
-                    EVP_DecryptUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) == 1 &&
-                    (plain == 0 || EVP_DecryptUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) == 1) &&
-                    EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, kGcmTag, tag) == 1 &&
+    const bool ok = GcmCrypt(s, buf, header, plain, roc) && EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, kGcmTag, tag) == 1 &&
                     EVP_DecryptFinal_ex(s->cipher, final_block, &outl) == 1;  // false on a tag mismatch
     return ok ? static_cast<long>(header + plain) : -1;
   }
