@@ -24,18 +24,16 @@ const WERIFT_PROFILES: Readonly<Record<number, SrtpSendProfile>> = {
 type LocalContext = SrtpSession['localContext'];
 type SrtpSsrcState = ReturnType<LocalContext['getSrtpSsrcState']>;
 
-/** werift's profile numbers -> the addon's. */
-const NATIVE_PROFILES: Readonly<Record<number, number>> = { 0x0001: NATIVE_SRTP_AES_CM, 0x0007: NATIVE_SRTP_GCM };
-
 /**
  * The addon's arguments for one direction of a werift SRTP session (its local context to send, its
  * remote context to receive: `srtpSender(...args)` / `srtpReceiver(...args)`) and the tag length;
  * undefined for a profile the addon lacks.
  */
 export function nativeSrtpKeys(context: LocalContext): { readonly args: [number, Buffer, Buffer, Buffer?]; readonly tagLength: number } | undefined {
-  const profile = NATIVE_PROFILES[context.profile];
-  if (profile === undefined) return undefined;
-  const gcm = profile === NATIVE_SRTP_GCM;
+  const named = WERIFT_PROFILES[context.profile];
+  if (named === undefined) return undefined;
+  const gcm = named === 'aes128-gcm';
+  const profile = gcm ? NATIVE_SRTP_GCM : NATIVE_SRTP_AES_CM;
   const salt = context.srtpSessionSalt.subarray(0, gcm ? 12 : 14);
   return { args: gcm ? [profile, context.srtpSessionKey, salt] : [profile, context.srtpSessionKey, salt, context.srtpSessionAuthTag], tagLength: gcm ? 16 : 10 };
 }
