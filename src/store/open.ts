@@ -5,22 +5,17 @@
  */
 import type { Config } from '../config/schema.js';
 import { ParleyError } from '../core/errors.js';
-import type { Logger } from '../observability/logger.js';
+import { redactUrl, type Logger } from '../observability/logger.js';
 import { openRedisStore } from './redis.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
 const BOOT_TIMEOUT_MS = 10_000;
 
-/** The URL without its password, for logs and errors. */
-export function redactedUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_m, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
-}
-
 export async function openStore(config: Config, logger: Logger): Promise<Store> {
   const { driver, redisUrl, redisPrefix } = config.store;
   if (driver === 'sqlite' || redisUrl === undefined) return openSqliteStore(config.dataDir);
-  const shown = redactedUrl(redisUrl);
+  const shown = redactUrl(redisUrl);
   let lastError = '';
   const store = openRedisStore({
     url: redisUrl,

@@ -18,7 +18,7 @@
  * Logs: failures only (warn per failed attempt, error on drop); deliveries are counted in metrics.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../observability/logger.js';
+import { redactUrl, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { QueuedEvent, Store } from '../store/store.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
@@ -248,16 +248,6 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       await Promise.allSettled([...inFlight.values()]);
     },
   };
-}
-
-/** A URL fit for logs: no user info, no query (either may hold a receiver's secret). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
-  } catch {
-    return '(invalid url)';
-  }
 }
 
 function eventIdOf(payload: string): string | undefined {

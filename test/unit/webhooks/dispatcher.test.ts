@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from '../../../src/webhooks/dispatcher.js';
+import { redactUrl } from '../../../src/observability/logger.js';
 
 describe('redactUrl', () => {
   it('keeps scheme, host and path; drops credentials and the query', () => {
