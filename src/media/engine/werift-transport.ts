@@ -197,8 +197,7 @@ export class WeriftTransport implements MediaTransport {
 
   /** Registers an incoming stream whose first packet werift has delivered (werift-fast-receive.ts). */
   receiveFast(stream: Omit<FastStream, 'audioLevelId'>): void {
-    const levelId = Object.entries(this.extensionIds()).find(([, uri]) => uri === EXT_URI.audioLevel)?.[0];
-    this.fastReceive.add({ ...stream, audioLevelId: levelId !== undefined ? Number(levelId) : undefined });
+    this.fastReceive.add({ ...stream, audioLevelId: uriToId(this.extensionIds()).get(EXT_URI.audioLevel) });
     for (const dtls of this.pc.dtlsTransports) this.fastReceive.hook(dtls);
   }
 
