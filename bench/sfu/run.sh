@@ -7,6 +7,9 @@
 #
 # usage: bench/sfu/run.sh [N ...]            (default: 10 50 100 200)
 # env:   DURATION (15 s window) WARMUP (5 s) CONCURRENCY (10 joins at once) OUT (a new temp dir)
+#        REPEAT (1: pairs of runs per N; the order alternates, Janus first in odd pairs, and the
+#        summary gives each N's median per server and the median of the pairs' ratios: a room of 10
+#        costs either server ~0.05 of a core, where one run's ratio moves by +-0.2)
 #        SERVERS ("janus parley") EVENT_LOOPS (Janus static loops, 2) KNEE_LOSS (0)
 #        PARLEY_DIR (a built Parley checkout to run; default: the committed HEAD, exported with git
 #        archive into $OUT and built there, so uncommitted work in this tree is not measured)
@@ -73,20 +76,24 @@ stop_server() {
 [ -z "${NICE:-}" ] || echo "$NICE" > "/proc/$$/autogroup"
 echo "machine: $(nproc) cores, $(uname -r); $(janus --version 2>/dev/null | head -1); node $(node --version); parley $PARLEY_DIR"
 echo "load before: $(cat /proc/loadavg); servers and load tester at autogroup nice ${NICE:-0}"
+REPEAT=${REPEAT:-1}
 for n in $NS_LIST; do
-  for s in $SERVERS; do
+ for r in $(seq 1 "$REPEAT"); do
+  order=$SERVERS; [ $((r % 2)) = 1 ] || order=$(echo "$SERVERS" | awk '{for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? " " : "")}')
+  for s in $order; do
     start_server "$s" "$n"
     if [ "$s" = janus ]; then target=(--janus "$URL"); else target=(--url "$URL" --api-key "$API_KEY" --api-secret "$API_SECRET"); fi
-    echo "--- $s N=$n (pid $SERVER_PID)"
+    echo "--- $s N=$n pair $r (pid $SERVER_PID)"
     npx tsx bench/sfu/loadtest.ts "${target[@]}" --server-pid "$SERVER_PID" --subscribers "$n" --bind "$HOST_IP" \
-      --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --json "$OUT/$s-$n.json" > "$OUT/$s-$n.txt" 2>&1 || echo "(loadtest failed, see $OUT/$s-$n.txt)"
-    grep -vE '^\[' "$OUT/$s-$n.txt" | sed 's/^/    /'
+      --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --json "$OUT/$s-$n-r$r.json" > "$OUT/$s-$n-r$r.txt" 2>&1 || echo "(loadtest failed, see $OUT/$s-$n-r$r.txt)"
+    grep -vE '^\[' "$OUT/$s-$n-r$r.txt" | sed 's/^/    /'
     stop_server
     sleep 3
   done
+ done
 done
 echo "load after: $(cat /proc/loadavg)"
 echo
 # shellcheck disable=SC2086
-npx tsx bench/sfu/summary.ts "$OUT" $NS_LIST
+REPEAT=$REPEAT npx tsx bench/sfu/summary.ts "$OUT" $NS_LIST
 echo "raw: $OUT"
