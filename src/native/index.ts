@@ -72,6 +72,15 @@ export function udpSocketFd(socket: Socket): number | undefined {
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
+/**
+ * The libuv handle object behind a dgram socket (undefined once the socket is closed: Node drops it
+ * in `close()` itself, before the 'close' event), read without a call into C++: a per-packet check
+ * that a descriptor taken earlier with `udpSocketFd` still belongs to this socket.
+ */
+export function udpSocketHandle(socket: Socket): unknown {
+  return stateOf(socket)?.handle ?? undefined;
+}
+
 let stateSymbol: symbol | undefined;
 function stateOf(socket: Socket): { handle?: unknown } | undefined {
   stateSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');

@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:dgram';
 import type { RTCDtlsTransport } from 'werift';
-import { udpSocketFd, type NativeAddon } from '../../native/index.js';
+import { udpSocketFd, udpSocketHandle, type NativeAddon } from '../../native/index.js';
 
 /** The parts of werift's CandidatePair, StunProtocol and UdpTransport read here (not exported by werift). */
 interface PairLike {
@@ -23,6 +23,8 @@ export interface UdpRoute {
   readonly pair: PairLike;
   readonly transport: { readonly closed?: boolean };
   readonly socket: Socket;
+  /** The socket's handle when `fd` was read: another handle (or none) means the descriptor is not ours. */
+  readonly handle: unknown;
 }
 
 /** The route of one connection, looked up again when its nominated pair changes. */
@@ -42,7 +44,7 @@ export class UdpRouteCache {
     }
     const route = this.route;
     // a closed socket has no descriptor any more (and its number may belong to another socket)
-    if (route === undefined || route.transport.closed === true || udpSocketFd(route.socket) !== route.fd) return undefined;
+    if (route === undefined || route.transport.closed === true || udpSocketHandle(route.socket) !== route.handle) return undefined;
     return route;
   }
 }
@@ -52,7 +54,8 @@ function lookUp(pair: PairLike, native: NativeAddon): UdpRoute | undefined {
   const remote = pair.remoteAddr;
   if (transport?.type !== 'udp' || transport.socket === undefined || remote === undefined) return undefined;
   const fd = udpSocketFd(transport.socket);
+  const handle = udpSocketHandle(transport.socket);
   const sockaddr = native.udpAddress(remote[0], remote[1]);
-  if (fd === undefined || sockaddr === undefined) return undefined;
-  return { fd, sockaddr, pair, transport, socket: transport.socket };
+  if (fd === undefined || handle === undefined || sockaddr === undefined) return undefined;
+  return { fd, sockaddr, pair, transport, socket: transport.socket, handle };
 }

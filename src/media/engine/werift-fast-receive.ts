@@ -38,8 +38,17 @@ export interface FastStream {
 interface ReceiverInternals {
   remoteStreams: Record<number, { add(packet: PacketFields): void } | undefined>;
   nack: { addPacket(packet: PacketFields): void };
-  readonly nackEnabled: boolean;
+  /** werift's `nackEnabled` searches the first codec's feedback list on every read. */
+  readonly nackEnabled: unknown;
+  /** Replaced (not mutated) when a negotiation changes the codecs. */
+  readonly codecArray: readonly unknown[];
   readonly stopped: boolean;
+}
+
+/** A registered stream and what is derived once per codec list of its receiver. */
+interface Registered extends FastStream {
+  codecs: readonly unknown[] | undefined;
+  nack: boolean;
 }
 
 /** The fields of werift's RtpPacket that its statistics and NACK generator read. */
@@ -62,7 +71,7 @@ interface ConnectionLike {
 }
 
 export class FastReceive {
-  private readonly streams = new Map<number, FastStream>();
+  private readonly streams = new Map<number, Registered>();
   private readonly hooked = new WeakSet<object>();
   /** Incoming RTP packets taken here instead of werift's receive chain. */
   taken = 0;
@@ -70,7 +79,7 @@ export class FastReceive {
   takenAtSocket = 0;
 
   add(stream: FastStream): void {
-    this.streams.set(stream.ssrc, stream);
+    this.streams.set(stream.ssrc, { ...stream, codecs: undefined, nack: false });
   }
 
   remove(ssrc: number, deliver: FastStream['deliver']): void {
@@ -150,9 +159,18 @@ export class FastReceive {
     const packet = canonicalInPlace(plain, stream.audioLevelId);
     if (packet === undefined) return true;
     receiver.remoteStreams[stream.ssrc]?.add(FIELDS);
-    if (stream.video && receiver.nackEnabled) receiver.nack.addPacket(FIELDS);
+    if (stream.video && nackEnabled(stream, receiver)) receiver.nack.addPacket(FIELDS);
     this.taken++;
     stream.deliver(packet);
     return true;
   }
+}
+
+/** werift's `receiver.nackEnabled`, read again only when the receiver's codec list is replaced. */
+function nackEnabled(stream: Registered, receiver: ReceiverInternals): boolean {
+  if (stream.codecs !== receiver.codecArray) {
+    stream.codecs = receiver.codecArray;
+    stream.nack = Boolean(receiver.nackEnabled);
+  }
+  return stream.nack;
 }

@@ -48,6 +48,8 @@ describe.each([
     }
     expect(ours.remoteContext.srtpSSRCStates[0x1234]?.rolloverCounter).toBe(1);
     expect(ours.remoteContext.srtpSSRCStates[0x1234]?.rolloverCounter).toBe(werift.remoteContext.srtpSSRCStates[0x1234]?.rolloverCounter);
+    // every field werift's rule keeps (rollover counter, last sequence number, its first-packet flag)
+    expect({ ...ours.remoteContext.srtpSSRCStates[0x1234] }).toEqual({ ...werift.remoteContext.srtpSSRCStates[0x1234] });
   });
 
   it('refuses a tampered packet or a wrong ROC with the error werift drops on, and keeps the state', () => {

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NATIVE_SRTP_AES_CM, NATIVE_SRTP_GCM, udpSocketFd } from '../../../src/native/index.js';
+import { NATIVE_SRTP_AES_CM, NATIVE_SRTP_GCM, udpSocketFd, udpSocketHandle } from '../../../src/native/index.js';
 import { requireNative } from './require-native.js';
 
 const native = requireNative();
@@ -65,6 +65,17 @@ describe('native addon: UDP', () => {
     expect(udpSocketFd(socket)).toBeGreaterThan(0);
     socket.close();
     expect(udpSocketFd(socket)).toBeUndefined();
+  });
+
+  it('tells whether a socket still has the handle its descriptor was read from', async () => {
+    const socket = dgram.createSocket('udp4');
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    const handle = udpSocketHandle(socket);
+    expect(handle).toBeDefined();
+    expect(udpSocketHandle(socket)).toBe(handle);
+    socket.close(); // synchronously: before the 'close' event, the descriptor is already gone
+    expect(udpSocketHandle(socket)).toBeUndefined();
   });
 });
 
