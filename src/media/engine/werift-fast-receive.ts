@@ -38,16 +38,16 @@ export interface FastStream {
 interface ReceiverInternals {
   remoteStreams: Record<number, { add(packet: PacketFields): void } | undefined>;
   nack: { addPacket(packet: PacketFields): void };
-  /** werift's `nackEnabled` searches the first codec's feedback list on every read. */
+  /** werift's getter: sorts the codecs into a new array and searches the first one's feedback, per read. */
   readonly nackEnabled: unknown;
-  /** Replaced (not mutated) when a negotiation changes the codecs. */
-  readonly codecArray: readonly unknown[];
+  /** By payload type; a negotiation deletes and re-adds the entries (new objects). */
+  readonly codecs: Readonly<Record<number, object>>;
   readonly stopped: boolean;
 }
 
-/** A registered stream and what is derived once per codec list of its receiver. */
+/** A registered stream, with werift's NACK flag and the codec object it was read for. */
 interface Registered extends FastStream {
-  codecs: readonly unknown[] | undefined;
+  nackFor: object | undefined;
   nack: boolean;
 }
 
@@ -79,7 +79,7 @@ export class FastReceive {
   takenAtSocket = 0;
 
   add(stream: FastStream): void {
-    this.streams.set(stream.ssrc, { ...stream, codecs: undefined, nack: false });
+    this.streams.set(stream.ssrc, { ...stream, nackFor: undefined, nack: false });
   }
 
   remove(ssrc: number, deliver: FastStream['deliver']): void {
@@ -166,10 +166,19 @@ export class FastReceive {
   }
 }
 
-/** werift's `receiver.nackEnabled`, read again only when the receiver's codec list is replaced. */
+/**
+ * werift's `receiver.nackEnabled` (about the codec of the lowest payload type), read again only when
+ * that codec object changes: integer keys enumerate in ascending order, so the first key is the one
+ * werift's sorted `codecArray[0]` would be, found without building the array.
+ */
 function nackEnabled(stream: Registered, receiver: ReceiverInternals): boolean {
-  if (stream.codecs !== receiver.codecArray) {
-    stream.codecs = receiver.codecArray;
+  let first: object | undefined;
+  for (const pt in receiver.codecs) {
+    first = receiver.codecs[pt as unknown as number];
+    break;
+  }
+  if (first !== stream.nackFor) {
+    stream.nackFor = first;
     stream.nack = Boolean(receiver.nackEnabled);
   }
   return stream.nack;
