@@ -35,7 +35,7 @@ function receiver() {
 /** A DTLS transport whose ICE connection has one STUN protocol; SRTP "decrypts" by returning the packet. */
 function transport() {
   const passedOn: Buffer[] = [];
-  const protocol = { datagramReceived: (data: Buffer) => void passedOn.push(data) };
+  const protocol = { datagramReceived: (data: Buffer, _addr?: unknown): void => void passedOn.push(data) };
   const dtls = {
     srtp: { decrypt: (b: Buffer) => b },
     bytesReceived: 0,
