@@ -21,10 +21,10 @@ SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.2; done
 node dist/cli.js loadtest --url "http://127.0.0.1:$PORT" --api-key $KEY --api-secret "$SECRET" --subscribers "$N" \
-  --duration 25 --server-pid "$SERVER" > "$OUT/loadtest.txt" 2>&1 &
+  --duration $((SETTLE + ${RECORD:-10} + 3)) --server-pid "$SERVER" > "$OUT/loadtest.txt" 2>&1 &
 LOADTEST=$!
 sleep "$SETTLE"
-perf record -e cpu-clock -F 2000 -g -p "$SERVER" -o "$OUT/perf.data" -- sleep 10 2> "$OUT/perf.log"
+perf record -e cpu-clock -F ${FREQ:-2000} -g -p "$SERVER" -o "$OUT/perf.data" -- sleep ${RECORD:-10} 2> "$OUT/perf.log"
 wait "$LOADTEST" || true
 grep -E '^(target|subscribers|received|server)' "$OUT/loadtest.txt"
 echo "--- by binary"

@@ -9,9 +9,9 @@
  *
  * Once werift has delivered a stream's first packet (its SSRC is then known: rid-based simulcast
  * layers included), the stream is registered here and its packets are taken where datagrams
- * enter werift's ICE (each STUN protocol's `datagramReceived`, and the ICE connection's data event
- * for what arrives another way) instead: decrypted by the same SRTP session werift uses (natively when
- * the addon is loaded), turned into the canonical form in place (werift-extensions.ts:
+ * enter werift's ICE (each UDP socket's message listener, each STUN protocol's `datagramReceived`,
+ * and the ICE connection's data event for what arrives another way) instead: decrypted by the same
+ * SRTP session werift uses (natively when the addon is loaded), turned into the canonical form in place (werift-extensions.ts:
  * `canonicalInPlace`) and handed to the track's handlers. What werift's receiver does that the
  * publisher depends on is kept by calling it with the few header fields it reads: the stream
  * statistics its receiver reports carry, and the NACK generator (video). Everything else keeps
@@ -36,23 +36,32 @@ export interface FastStream {
 
 /** werift's receiver internals the fast path keeps fed (fields of RTCRtpReceiver in werift 0.25). */
 interface ReceiverInternals {
-  remoteStreams: Record<number, { add(packet: PacketFields): void } | undefined>;
+  remoteStreams: Record<number, StreamStatistics | undefined>;
   nack: { addPacket(packet: PacketFields): void };
   /** werift's getter: sorts the codecs into a new array and searches the first one's feedback, per read. */
   readonly nackEnabled: unknown;
-  /** By payload type; a negotiation deletes and re-adds the entries (new objects). */
-  readonly codecs: Readonly<Record<number, object>>;
+  /**
+   * The only writer of werift's `codecs` (by payload type): a negotiation's `resyncCodecs` deletes
+   * the entries and calls it to add them again.
+   */
+  prepareReceive(params: unknown): void;
   readonly stopped: boolean;
 }
 
-/** A registered stream, with werift's NACK flag and the codec object it was read for. */
+/** Counts the calls of a receiver's `prepareReceive`: werift's codecs changed when it moved. */
+interface CodecVersion {
+  value: number;
+}
+
+/** A registered stream, with werift's NACK flag and the codec version it was read at. */
 interface Registered extends FastStream {
-  nackFor: object | undefined;
+  readonly codecVersion: CodecVersion;
+  nackVersion: number;
   nack: boolean;
 }
 
 /** The fields of werift's RtpPacket that its statistics and NACK generator read. */
-interface PacketFields {
+export interface PacketFields {
   readonly header: { sequenceNumber: number; ssrc: number; timestamp: number; serializeSize: number };
   readonly payload: { length: number };
 }
@@ -63,6 +72,15 @@ const FIELDS: PacketFields = { header: { sequenceNumber: 0, ssrc: 0, timestamp: 
 /** The parts of werift's ICE Connection, CandidatePair and StunProtocol used here (not exported by werift). */
 interface ProtocolLike {
   datagramReceived?: (data: Buffer, addr: unknown) => void;
+  /** werift's UdpTransport: its socket's one 'message' listener calls `datagramReceived`. */
+  readonly transport?: { readonly socket?: unknown; rinfo?: unknown };
+}
+
+/** What the fast path reads of a Node dgram socket (werift's UdpTransport holds one). */
+interface DatagramSocket {
+  listeners(event: 'message'): ((...args: unknown[]) => void)[];
+  removeListener(event: 'message', listener: (...args: unknown[]) => void): unknown;
+  on(event: 'message', listener: (data: Buffer, info: unknown) => void): unknown;
 }
 interface ConnectionLike {
   readonly onData?: { execute: (data: Buffer) => void };
@@ -73,13 +91,32 @@ interface ConnectionLike {
 export class FastReceive {
   private readonly streams = new Map<number, Registered>();
   private readonly hooked = new WeakSet<object>();
+  private readonly codecVersions = new WeakMap<object, CodecVersion>();
   /** Incoming RTP packets taken here instead of werift's receive chain. */
   taken = 0;
   /** Of those, the ones taken where they enter werift's ICE (before its STUN parse). */
   takenAtSocket = 0;
 
   add(stream: FastStream): void {
-    this.streams.set(stream.ssrc, { ...stream, nackFor: undefined, nack: false });
+    const codecVersion = this.codecVersionOf(stream.receiver as unknown as ReceiverInternals);
+    this.streams.set(stream.ssrc, { ...stream, codecVersion, nackVersion: -1, nack: false });
+  }
+
+  /** The receiver's codec version, counted by wrapping its `prepareReceive` on first use. */
+  private codecVersionOf(receiver: ReceiverInternals): CodecVersion {
+    const known = this.codecVersions.get(receiver);
+    if (known !== undefined) return known;
+    const counter: CodecVersion = { value: 0 };
+    const werift = receiver.prepareReceive.bind(receiver);
+    receiver.prepareReceive = (params: unknown): void => {
+      try {
+        werift(params);
+      } finally {
+        counter.value++;
+      }
+    };
+    this.codecVersions.set(receiver, counter);
+    return counter;
   }
 
   remove(ssrc: number, deliver: FastStream['deliver']): void {
@@ -110,12 +147,8 @@ export class FastReceive {
     for (const protocol of connection.protocols ?? []) {
       if (typeof protocol.datagramReceived !== 'function' || this.hooked.has(protocol)) continue;
       this.hooked.add(protocol);
-      const werift = protocol.datagramReceived.bind(protocol);
-      protocol.datagramReceived = (data: Buffer, addr: unknown): void => {
-        if (!this.take(dtls, data)) {
-          werift(data, addr);
-          return;
-        }
+      const taken = (data: Buffer): boolean => {
+        if (!this.take(dtls, data)) return false;
         this.takenAtSocket++;
         // the pair statistics werift's connection keeps for what it passes on
         const pair = connection.nominated;
@@ -123,8 +156,34 @@ export class FastReceive {
           pair.packetsReceived++;
           pair.bytesReceived += data.length;
         }
+        return true;
       };
+      const werift = protocol.datagramReceived.bind(protocol);
+      protocol.datagramReceived = (data: Buffer, addr: unknown): void => {
+        if (!taken(data)) werift(data, addr);
+      };
+      this.hookSocket(protocol, taken);
     }
+  }
+
+  /**
+   * In front of werift's UdpTransport listener on the protocol's socket, which builds an address
+   * array per datagram (and, on IPv6, splits the address string) before `datagramReceived`: a
+   * packet taken here skips it, keeping the one field werift's listener sets (`rinfo`, the address
+   * werift's `send` falls back on). Left alone unless the socket has exactly werift's one listener.
+   */
+  private hookSocket(protocol: ProtocolLike, taken: (data: Buffer) => boolean): void {
+    const transport = protocol.transport;
+    const socket = transport?.socket as DatagramSocket | undefined;
+    if (transport === undefined || typeof socket?.listeners !== 'function') return;
+    const listeners = socket.listeners('message');
+    if (listeners.length !== 1) return;
+    const werift = listeners[0]!;
+    socket.removeListener('message', werift);
+    socket.on('message', (data: Buffer, info: unknown): void => {
+      if (taken(data)) transport.rinfo = info;
+      else werift(data, info);
+    });
   }
 
   /** True when the datagram was an RTP packet of a registered stream (delivered or dropped). */
@@ -158,7 +217,8 @@ export class FastReceive {
     FIELDS.payload.length = Math.max(0, plain.length - headerSize - padding);
     const packet = canonicalInPlace(plain, stream.audioLevelId);
     if (packet === undefined) return true;
-    receiver.remoteStreams[stream.ssrc]?.add(FIELDS);
+    const statistics = receiver.remoteStreams[stream.ssrc];
+    if (statistics !== undefined) addToStatistics(statistics, fields, FIELDS.payload.length, Date.now() / 1000);
     if (stream.video && nackEnabled(stream, receiver)) receiver.nack.addPacket(FIELDS);
     this.taken++;
     stream.deliver(packet);
@@ -167,18 +227,65 @@ export class FastReceive {
 }
 
 /**
- * werift's `receiver.nackEnabled` (about the codec of the lowest payload type), read again only when
- * that codec object changes: integer keys enumerate in ascending order, so the first key is the one
- * werift's sorted `codecArray[0]` would be, found without building the array.
+ * werift's per-SSRC receive statistics (`StreamStatistics`, not exported): what its receiver reports
+ * to the publisher (loss, highest sequence number, jitter) and getStats read.
  */
-function nackEnabled(stream: Registered, receiver: ReceiverInternals): boolean {
-  let first: object | undefined;
-  for (const pt in receiver.codecs) {
-    first = receiver.codecs[pt as unknown as number];
-    break;
+export interface StreamStatistics {
+  base_seq: number | undefined;
+  max_seq: number | undefined;
+  cycles: number;
+  packets_received: number;
+  bytesReceived: number;
+  headerBytesReceived: number;
+  lastPacketReceivedTimestamp: number | undefined;
+  readonly clockRate: number;
+  jitter_q4: number;
+  last_arrival: number | undefined;
+  last_timestamp: number | undefined;
+}
+
+/**
+ * werift's `StreamStatistics.add`, written out on werift's own object: the same fields and the same
+ * arithmetic, except the arrival time in clock units, which werift truncates with
+ * `Number.parseInt(number, 10)` (a conversion to a string and back per packet) and this with
+ * `Math.trunc` (the same integer below 1e21; `now * clockRate` is ~1e14). The unit test feeds
+ * werift's and this one the same packets and compares every field.
+ */
+export function addToStatistics(
+  s: StreamStatistics,
+  header: PacketFields['header'],
+  payloadLength: number,
+  nowSeconds: number,
+): void {
+  const sequenceNumber = header.sequenceNumber;
+  const inOrder = s.max_seq === undefined || uint16Gt(sequenceNumber, s.max_seq);
+  s.packets_received++;
+  s.bytesReceived += payloadLength;
+  s.headerBytesReceived += header.serializeSize;
+  s.lastPacketReceivedTimestamp = performance.timeOrigin + performance.now();
+  if (s.base_seq === undefined) s.base_seq = sequenceNumber;
+  if (!inOrder) return;
+  const arrival = Math.trunc(nowSeconds * s.clockRate);
+  if (s.max_seq !== undefined && sequenceNumber < s.max_seq) s.cycles += 1 << 16;
+  s.max_seq = sequenceNumber;
+  if (header.timestamp !== s.last_timestamp && s.packets_received > 1) {
+    const diff = Math.abs(arrival - (s.last_arrival ?? 0) - (header.timestamp - (s.last_timestamp ?? 0)));
+    s.jitter_q4 += diff - ((s.jitter_q4 + 8) >> 4);
   }
-  if (first !== stream.nackFor) {
-    stream.nackFor = first;
+  s.last_arrival = arrival;
+  s.last_timestamp = header.timestamp;
+}
+
+/** werift's uint16Gt: `a` after `b` in 16-bit serial number order. */
+function uint16Gt(a: number, b: number): boolean {
+  return (a < b && b - a > 32768) || (a > b && a - b < 32768);
+}
+
+/** werift's `receiver.nackEnabled`, read again only after werift's codecs changed. */
+function nackEnabled(stream: Registered, receiver: ReceiverInternals): boolean {
+  const version = stream.codecVersion.value;
+  if (stream.nackVersion !== version) {
+    stream.nackVersion = version;
     stream.nack = Boolean(receiver.nackEnabled);
   }
   return stream.nack;
