@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-100}; PORT=${PORT:-7992}; SETTLE=${SETTLE:-22}
-OUT=${OUT:-$(mktemp -d /tmp/parley-sfu-profile.XXXX)}
+OUT=${OUT:-$(mktemp -d /tmp/parley-sfu-profile.XXXX)}; mkdir -p "$OUT"
 command -v perf >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; }
 [ -f dist/cli.js ] || npm run build >/dev/null
 KEY=profile; SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
