@@ -26,9 +26,13 @@ const load = (server: string, n: number, pair: number): LoadtestReport | undefin
 const fmt = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2)}%`);
 
+/** Reports written before the loadtest counted context switches have none. */
+const switches = (r: LoadtestReport): string =>
+  r.server?.voluntarySwitchesPerSecond === undefined ? '-' : `${fmt(r.server.voluntarySwitchesPerSecond, 0)}/${fmt(r.server.involuntarySwitchesPerSecond, 0)}`;
+
 const rows: string[] = [];
-rows.push('|   N | server | subs ok | pub Mbps | rx pkt/s | loss | subs with loss | server CPU (cores) | us CPU / fwd pkt | RSS/sub (KB) | Parley/Janus us/pkt | tester CPU | machine busy |');
-rows.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+rows.push('|   N | server | subs ok | pub Mbps | rx pkt/s | loss | subs with loss | server CPU (cores) | us CPU / fwd pkt | RSS/sub (KB) | Parley/Janus us/pkt | server switches/s (wait/preempted) | tester CPU | machine busy |');
+rows.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const knee: Record<string, number> = { janus: 0, parley: 0 };
 const broken: Record<string, boolean> = { janus: false, parley: false };
 const median = (xs: number[]): number | undefined => {
@@ -41,12 +45,12 @@ const medians: string[] = [];
 /** One run's row; records whether it breaks the server's zero-loss streak. */
 function runRow(n: number, s: (typeof servers)[number], r: LoadtestReport | undefined, ratio: string): boolean {
   if (!r) {
-    rows.push(`| ${n} | ${s} | not run | | | | | | | | | | |`);
+    rows.push(`| ${n} | ${s} | not run | | | | | | | | | | | |`);
     return false;
   }
   const pub = r.publisherWindow[0];
   rows.push(
-    `| ${n} | ${s} | ${r.totals.subscribersConnected}/${r.subscribers.length} | ${fmt(pub ? (pub.bytes * 8) / r.windowSeconds / 1e6 : undefined, 2)} | ${fmt(r.totals.packetsPerSecond, 0)} | ${pct(r.totals.lossRatio)} | ${r.totals.subscribersWithLoss} | ${fmt(r.server?.cpuLoad, 2)} | ${fmt(r.server?.usPerForwardedPacket, 1)} | ${fmt(r.server ? r.server.rssPerSubscriberBytes / 1024 : undefined, 0)} | ${ratio} | ${fmt(r.loadtesterCpu, 2)} | ${fmt(r.machineBusy, 2)} |`,
+    `| ${n} | ${s} | ${r.totals.subscribersConnected}/${r.subscribers.length} | ${fmt(pub ? (pub.bytes * 8) / r.windowSeconds / 1e6 : undefined, 2)} | ${fmt(r.totals.packetsPerSecond, 0)} | ${pct(r.totals.lossRatio)} | ${r.totals.subscribersWithLoss} | ${fmt(r.server?.cpuLoad, 2)} | ${fmt(r.server?.usPerForwardedPacket, 1)} | ${fmt(r.server ? r.server.rssPerSubscriberBytes / 1024 : undefined, 0)} | ${ratio} | ${switches(r)} | ${fmt(r.loadtesterCpu, 2)} | ${fmt(r.machineBusy, 2)} |`,
   );
   return r.totals.subscribersConnected === r.subscribers.length && r.totals.lossRatio <= kneeLoss;
 }

@@ -13,6 +13,13 @@ export interface ProcSample {
   rssBytes: number;
   /** Processes found in the tree. */
   processes: number;
+  /**
+   * Context switches so far, summed over the threads of the tree alive now (a thread that ended
+   * takes its count with it): waits (blocking, sleeping).
+   */
+  voluntarySwitches: number;
+  /** ... and preemptions (the thread was runnable but the scheduler put another one on its core). */
+  involuntarySwitches: number;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat; 100 on every Linux this runs on (USER_HZ). */
@@ -29,6 +36,26 @@ function readCpuTicks(pid: number): number {
 function readRssBytes(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Adds each live thread's context switch counts (/proc/<pid>/status counts only the main thread's). */
+function addSwitches(pid: number, sample: ProcSample): void {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return;
+  }
+  for (const tid of tasks) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    } catch {
+      continue; // the thread ended between readdir and read
+    }
+    sample.voluntarySwitches += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    sample.involuntarySwitches += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
 }
 
 function childrenOf(pid: number): number[] {
@@ -51,13 +78,14 @@ function childrenOf(pid: number): number[] {
 
 /** Samples the process `pid` and all its descendants; throws when `pid` does not exist. */
 export function sampleProcessTree(pid: number, now = performance.now()): ProcSample {
-  const sample: ProcSample = { at: now, cpuSeconds: 0, rssBytes: 0, processes: 0 };
+  const sample: ProcSample = { at: now, cpuSeconds: 0, rssBytes: 0, processes: 0, voluntarySwitches: 0, involuntarySwitches: 0 };
   const queue = [pid];
   for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
     try {
       sample.cpuSeconds += readCpuTicks(p) / TICKS_PER_SECOND;
       sample.rssBytes += readRssBytes(p);
       sample.processes++;
+      addSwitches(p, sample);
     } catch (err) {
       if (p === pid) throw err;
       continue; // a child that exited meanwhile

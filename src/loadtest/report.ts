@@ -29,6 +29,9 @@ export interface ServerResult {
   rssEndBytes: number;
   /** (end - baseline) / subscribers connected. */
   rssPerSubscriberBytes: number;
+  /** Context switches per second in the window, all threads: waits and preemptions. */
+  voluntarySwitchesPerSecond: number;
+  involuntarySwitchesPerSecond: number;
 }
 
 export interface LoadtestReport {
@@ -127,9 +130,16 @@ export function buildReport(input: ReportInput): LoadtestReport {
       rssBaselineBytes: baseline.rssBytes,
       rssEndBytes: end.rssBytes,
       rssPerSubscriberBytes: connected.length > 0 ? (end.rssBytes - baseline.rssBytes) / connected.length : 0,
+      voluntarySwitchesPerSecond: perSecond(end.voluntarySwitches - start.voluntarySwitches, start, end),
+      involuntarySwitchesPerSecond: perSecond(end.involuntarySwitches - start.involuntarySwitches, start, end),
     };
   }
   return report;
+}
+
+function perSecond(count: number, start: ProcSample, end: ProcSample): number {
+  const seconds = (end.at - start.at) / 1000;
+  return seconds > 0 ? count / seconds : 0;
 }
 
 const mbps = (bps: number) => (bps / 1e6).toFixed(2);
@@ -157,7 +167,7 @@ export function formatReport(r: LoadtestReport, opts: { perSubscriber?: boolean 
   if (r.server) {
     const s = r.server;
     lines.push(
-      `server pid ${s.pid}: cpu ${s.cpuSeconds.toFixed(2)} s (${(s.cpuLoad * 100).toFixed(0)}% of a core), ${s.usPerForwardedPacket.toFixed(2)} us per forwarded packet; rss ${mb(s.rssBaselineBytes)} -> ${mb(s.rssEndBytes)} MB, ${(s.rssPerSubscriberBytes / 1024).toFixed(0)} KB per subscriber`,
+      `server pid ${s.pid}: cpu ${s.cpuSeconds.toFixed(2)} s (${(s.cpuLoad * 100).toFixed(0)}% of a core), ${s.usPerForwardedPacket.toFixed(2)} us per forwarded packet; rss ${mb(s.rssBaselineBytes)} -> ${mb(s.rssEndBytes)} MB, ${(s.rssPerSubscriberBytes / 1024).toFixed(0)} KB per subscriber; context switches ${s.voluntarySwitchesPerSecond.toFixed(0)}/s waiting, ${s.involuntarySwitchesPerSecond.toFixed(0)}/s preempted`,
     );
   }
   const failed = r.subscribers.filter((s) => s.error);
