@@ -82,23 +82,29 @@ function transport() {
   return { dtls: dtls as unknown as RTCDtlsTransport, protocol, socket, udp, passedOn };
 }
 
+/** A FastReceive with SSRC 0x1234 of `receiver` registered and hooked to `dtls`; the sequence numbers it delivers. */
+function hooked(dtls: RTCDtlsTransport, receiver: object, payloadType: number, video: boolean) {
+  const fast = new FastReceive();
+  const delivered: number[] = [];
+  fast.add({
+    ssrc: 0x1234,
+    payloadType,
+    video,
+    audioLevelId: undefined,
+    receiver: receiver as RTCRtpReceiver,
+    stopped: () => false,
+    deliver: (p) => delivered.push(p.readUInt16BE(2)),
+  });
+  fast.hook(dtls);
+  return { fast, delivered };
+}
+
 describe('FastReceive', () => {
   it("feeds werift's NACK generator as werift's nackEnabled says, read again only when werift's codecs change", () => {
     const { r, nacked, stats } = receiver();
     r.prepareReceive({ codecs: [{ payloadType: 96, rtcpFeedback: [{ type: 'nack' }] }, { payloadType: 111, rtcpFeedback: [] }] });
     const { dtls, protocol, passedOn } = transport();
-    const fast = new FastReceive();
-    const delivered: number[] = [];
-    fast.add({
-      ssrc: 0x1234,
-      payloadType: 96,
-      video: true,
-      audioLevelId: undefined,
-      receiver: r as unknown as RTCRtpReceiver,
-      stopped: () => false,
-      deliver: (p) => delivered.push(p.readUInt16BE(2)),
-    });
-    fast.hook(dtls);
+    const { fast, delivered } = hooked(dtls, r, 96, true);
     for (const seq of [1, 2, 3]) protocol.datagramReceived(rtp(seq), undefined);
     expect(delivered).toEqual([1, 2, 3]);
     expect([stats.packets_received, stats.base_seq, stats.max_seq]).toEqual([3, 1, 3]);
@@ -129,18 +135,7 @@ describe('FastReceive', () => {
     const { r, stats } = receiver();
     r.prepareReceive({ codecs: [{ payloadType: 111, rtcpFeedback: [] }] });
     const { dtls, socket, udp, passedOn } = transport();
-    const fast = new FastReceive();
-    const delivered: number[] = [];
-    fast.add({
-      ssrc: 0x1234,
-      payloadType: 111,
-      video: false,
-      audioLevelId: undefined,
-      receiver: r as unknown as RTCRtpReceiver,
-      stopped: () => false,
-      deliver: (p) => delivered.push(p.readUInt16BE(2)),
-    });
-    fast.hook(dtls);
+    const { fast, delivered } = hooked(dtls, r, 111, false);
     expect(socket.listenerCount('message')).toBe(1);
     const from = { address: 'fd00::2', port: 40000, family: 'IPv6', size: 32 };
     socket.emit('message', rtp(1, 0x1234, 111), from);
