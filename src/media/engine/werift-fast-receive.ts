@@ -96,6 +96,8 @@ export class FastReceive {
   taken = 0;
   /** Of those, the ones taken where they enter werift's ICE (before its STUN parse). */
   takenAtSocket = 0;
+  /** Datagrams dropped because handling them threw at the socket, where werift's listener caught it too. */
+  failed = 0;
 
   add(stream: FastStream): void {
     const codecVersion = this.codecVersionOf(stream.receiver as unknown as ReceiverInternals);
@@ -181,7 +183,15 @@ export class FastReceive {
     const werift = listeners[0]!;
     socket.removeListener('message', werift);
     socket.on('message', (data: Buffer, info: unknown): void => {
-      if (taken(data)) transport.rinfo = info;
+      let wasTaken: boolean;
+      try {
+        wasTaken = taken(data);
+      } catch {
+        // what werift's listener does with a throwing handler: the datagram is lost, the socket lives on
+        this.failed++;
+        return;
+      }
+      if (wasTaken) transport.rinfo = info;
       else werift(data, info);
     });
   }

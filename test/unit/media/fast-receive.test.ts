@@ -83,7 +83,7 @@ function transport() {
 }
 
 /** A FastReceive with SSRC 0x1234 of `receiver` registered and hooked to `dtls`; the sequence numbers it delivers. */
-function hooked(dtls: RTCDtlsTransport, receiver: object, payloadType: number, video: boolean) {
+function hooked(dtls: RTCDtlsTransport, receiver: object, payloadType: number, video: boolean, fail = false) {
   const fast = new FastReceive();
   const delivered: number[] = [];
   fast.add({
@@ -93,7 +93,10 @@ function hooked(dtls: RTCDtlsTransport, receiver: object, payloadType: number, v
     audioLevelId: undefined,
     receiver: receiver as RTCRtpReceiver,
     stopped: () => false,
-    deliver: (p) => delivered.push(p.readUInt16BE(2)),
+    deliver: (p) => {
+      if (fail) throw new Error('handler failed');
+      delivered.push(p.readUInt16BE(2));
+    },
   });
   fast.hook(dtls);
   return { fast, delivered };
@@ -157,6 +160,20 @@ describe('FastReceive', () => {
     // hooking again (an ICE restart hooks what it finds) adds no second listener
     fast.hook(dtls);
     expect(socket.listenerCount('message')).toBe(1);
+  });
+
+  it("loses a datagram whose handler throws, as under werift's listener, and keeps the socket's listener", () => {
+    const { r } = receiver();
+    r.prepareReceive({ codecs: [{ payloadType: 111, rtcpFeedback: [] }] });
+    const { dtls, socket, udp, passedOn } = transport();
+    const { fast } = hooked(dtls, r, 111, false, true);
+    const from = { address: '10.0.0.2', port: 40000, family: 'IPv4', size: 32 };
+    expect(() => socket.emit('message', rtp(1, 0x1234, 111), from)).not.toThrow();
+    expect(fast.failed).toBe(1);
+    expect([udp.listenerCalls, passedOn.length]).toEqual([0, 0]);
+    const stun = Buffer.alloc(20);
+    socket.emit('message', stun, from);
+    expect(passedOn).toEqual([stun]);
   });
 });
 
