@@ -284,7 +284,9 @@ napi_value Adopt(napi_env env, napi_callback_info info) {
   return Int(env, 0);
 }
 
-// turnRelayToPeer(engine, alloc, ip, port, data): from the allocation's relay socket; bytes or -errno.
+// turnRelayToPeer(engine, alloc, ip, port, data): from the allocation's relay socket (a Send
+// indication the runner accepted), spending the same bandwidth budget as the ChannelData the engine
+// relays itself; bytes sent or -errno (-ENOBUFS: over the budget, dropped and counted).
 napi_value ToPeer(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -300,7 +302,18 @@ napi_value ToPeer(napi_env env, napi_callback_info info) {
   if (!a) return Int(env, -ENOENT);
   Sock* relay = to.ss_family == AF_INET6 ? a->relay6 : a->relay4;
   if (!relay) return Int(env, -EAFNOSUPPORT);
-  return SendTo(env, Datagram{relay->fd, &to, to_length}, data, length);
+  if (!turn::Spend(a, length, turn::NowMs())) {
+    e->counters[turn::kDropBandwidth]++;
+    return Int(env, -ENOBUFS);
+  }
+  ssize_t sent = sendto(relay->fd, data, length, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), to_length);
+  if (sent < 0) {
+    e->counters[turn::kSendErrors]++;
+    return Int(env, -errno);
+  }
+  e->counters[turn::kPacketsToPeer]++;
+  e->counters[turn::kBytesToPeer] += static_cast<double>(length);
+  return Int(env, static_cast<int64_t>(sent));
 }
 
 // turnRelayInstall(engine, alloc, permissions: [ip, expiresMs, ...], channels: [number, ip, port,

@@ -121,6 +121,9 @@ Sock* OpenSock(Engine* e, int fd, SockKind kind, uint32_t alloc);
 void CloseSock(Sock* s);
 void CloseEngine(Engine* e);
 double NowMs();
+// Takes `bytes` from the allocation's bandwidth budget (a token bucket of one second at its rate,
+// refilled by the time since it was last spent): false when they do not fit (the datagram is dropped).
+bool Spend(Allocation* a, size_t bytes, double now);
 void MakeKey(const sockaddr_storage* a, ClientKey* key);
 void FreeAllocation(Engine* e, Allocation* a);
 bool ParseAddress(const char* ip, int port, sockaddr_storage* out, socklen_t* length);

@@ -75,15 +75,6 @@ bool Permitted(Allocation* a, const sockaddr_storage* from, double now) {
   return false;
 }
 
-bool Spend(Allocation* a, size_t bytes, double now) {
-  if (a->rate <= 0) return true;
-  a->budget = std::min(a->rate, a->budget + (now - a->budget_at) / 1000 * a->rate);
-  a->budget_at = now;
-  if (a->budget < static_cast<double>(bytes)) return false;
-  a->budget -= static_cast<double>(bytes);
-  return true;
-}
-
 // Queue a datagram for JavaScript: [tag, ip, port, buffer] appended to this batch's array.
 void ToJs(Engine* e, uint32_t tag, const sockaddr_storage* from, const uint8_t* data, size_t length) {
   napi_env env = e->env;
@@ -277,6 +268,15 @@ void OnReadable(uv_poll_t* h, int status, int events) {
 }
 
 }  // namespace
+
+bool Spend(Allocation* a, size_t bytes, double now) {
+  if (a->rate <= 0) return true;
+  a->budget = std::min(a->rate, a->budget + (now - a->budget_at) / 1000 * a->rate);
+  a->budget_at = now;
+  if (a->budget < static_cast<double>(bytes)) return false;
+  a->budget -= static_cast<double>(bytes);
+  return true;
+}
 
 void MakeKey(const sockaddr_storage* a, ClientKey* key) {
   int family;

@@ -140,6 +140,11 @@ export class NativeTurnRelay {
     return this.n.turnRelayAdopt(this.engine, alloc, fd4, fd6, client.ip, client.port, bytesPerSecond, own) === 0;
   }
 
+  /**
+   * Sends `data` (a Send indication's, accepted by the core) from the allocation's relay socket,
+   * spending the bandwidth budget the engine's own ChannelData relaying spends: over it, the datagram
+   * is dropped and counted as `bandwidth`.
+   */
   toPeer(alloc: number, ip: string, port: number, data: Buffer): void {
     if (!this.closed) this.n.turnRelayToPeer(this.engine, alloc, ip, port, data);
   }

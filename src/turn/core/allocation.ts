@@ -46,6 +46,12 @@ export class Allocation {
   /** Bandwidth bucket (bytes). */
   budget = 0;
   budgetAt = 0;
+  /**
+   * The native relay engine holds this allocation's relay sockets and its one bandwidth budget
+   * (ChannelData it relays itself, Send indications handed to it): the core neither spends nor counts
+   * what it passes on.
+   */
+  meteredNatively = false;
 
   constructor(
     readonly id: number,

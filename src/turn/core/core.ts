@@ -421,9 +421,11 @@ export class TurnCore {
       return void this.dropped('peer_refused');
     }
     if (!a.hasPermission(peer.ip, now)) return void this.dropped('no_permission');
-    if (!this.spend(a, data.length, now)) return void this.dropped('bandwidth');
-    this.stats.packetsToPeer++;
-    this.stats.bytesToPeer += data.length;
+    if (!a.meteredNatively) {
+      if (!this.spend(a, data.length, now)) return void this.dropped('bandwidth');
+      this.stats.packetsToPeer++;
+      this.stats.bytesToPeer += data.length;
+    }
     out.push({ kind: 'relay', alloc: a.id, peer, data });
   }
 
@@ -441,9 +443,11 @@ export class TurnCore {
     if (4 + len > buf.length) return this.dropped('short_channel_data');
     const ch = a.channels.get(buf.readUInt16BE(0));
     if (!ch || ch.expires <= now) return this.dropped('no_channel');
-    if (!this.spend(a, len, now)) return this.dropped('bandwidth');
-    this.stats.packetsToPeer++;
-    this.stats.bytesToPeer += len;
+    if (!a.meteredNatively) {
+      if (!this.spend(a, len, now)) return this.dropped('bandwidth');
+      this.stats.packetsToPeer++;
+      this.stats.bytesToPeer += len;
+    }
     return { kind: 'relay', alloc: a.id, peer: ch.peer, data: buf.subarray(4, 4 + len) };
   }
 

@@ -277,6 +277,8 @@ export class Shard {
     first.socket.close(); // a dgram socket (the engine has a duplicate), or a no-op
     second?.socket.close();
     relay.native = true;
+    const allocation = this.core.allocation(id);
+    if (allocation) allocation.meteredNatively = true;
     return true;
   }
 

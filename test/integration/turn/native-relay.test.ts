@@ -183,3 +183,45 @@ describe.each(modes)('TURN relay workers: $name', ({ native }) => {
     expect(value(/parley_turn_dropped_total\{reason="no_permission"\} (\d+)/)).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe.each(modes)('TURN bandwidth cap: $name', ({ native }) => {
+  let turn: RunningTurn;
+  const sockets: dgram.Socket[] = [];
+
+  beforeAll(async () => {
+    // 80 kbit/s: a bucket of 10,000 bytes per allocation
+    turn = await startTurn({ listenIp: '127.0.0.1', port: 0, users: ['test:testpass'], allowLoopbackPeers: true, relayPortMin: 44000, relayPortMax: 44999, workers: 1, native, maxBitrate: 80_000 });
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await turn?.stop();
+  });
+
+  it('gives an allocation one budget, whether its client sends Send indications or ChannelData', async () => {
+    const c = await Client.allocate(turn.ports.udp);
+    const p = await peerSocket();
+    sockets.push(c.socket, p);
+    const to: TransportAddress = { family: 4, ip: '127.0.0.1', port: p.address().port };
+    expect((await c.permission(to)).cls).toBe(Class.Success);
+    expect((await c.channelBind(0x4001, to)).cls).toBe(Class.Success);
+    let received = 0;
+    p.on('message', () => received++);
+    // 20 datagrams of 1000 bytes at once, half of each kind: the bucket holds 10
+    for (let i = 0; i < 10; i++) {
+      const tid = Buffer.alloc(12, i + 1);
+      c.channel.send(encode(Method.Send, Class.Indication, tid, [
+        { type: Attr.XorPeerAddress, value: encodeXorAddress(to, tid) },
+        { type: Attr.Data, value: Buffer.alloc(1000, i) },
+      ]));
+      const data = Buffer.alloc(1004, i);
+      data.writeUInt16BE(0x4001, 0);
+      data.writeUInt16BE(1000, 2);
+      c.channel.send(data);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    // 10 from the full bucket, up to 3 more from its refill while we wait; two budgets let all 20 through
+    expect(received).toBeGreaterThanOrEqual(10);
+    expect(received).toBeLessThanOrEqual(13);
+  });
+});

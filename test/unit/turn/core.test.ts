@@ -221,6 +221,35 @@ describe('TurnCore: permissions, channels and relaying', () => {
     expect(c.core.fromPeer(alloc ?? 0, PEER, Buffer.from('late'), T0 + 301_000)).toBeUndefined();
   });
 
+  it("spends an allocation's bandwidth budget on Send indications and ChannelData, unless the native engine meters it", () => {
+    // 8000 bit/s = 1000 bytes a second; a second's worth fits at once
+    const c = new TestClient(makeCore({ maxBitrate: 8000 }), source());
+    const { alloc } = c.allocate(T0);
+    c.permission(PEER, T0);
+    const send = (n: number, bytes: number) => {
+      const tid = Buffer.alloc(12, n);
+      return encode(Method.Send, Class.Indication, tid, [(peerAttr(PEER) as (t: Buffer) => { type: number; value: Buffer })(tid), { type: Attr.Data, value: Buffer.alloc(bytes) }]);
+    };
+    const at = T0 + 1000; // a full bucket
+    expect(c.core.handle(send(1, 600), c.src, at)).toHaveLength(1);
+    expect(c.core.handle(send(2, 600), c.src, at)).toEqual([]); // over the budget: dropped
+    expect(c.core.stats.drops.get('bandwidth')).toBe(1);
+    expect(c.core.handle(send(3, 600), c.src, at + 600)).toHaveLength(1); // 0.6 s refilled 600 bytes: 400 left
+    expect(c.core.stats.packetsToPeer).toBe(2);
+    // ChannelData spends the same bucket: 500 bytes do not fit in the 400 left
+    c.channelBind(0x4001, PEER, at + 600);
+    const data = Buffer.concat([Buffer.from([0x40, 0x01, 0x01, 0xf4]), Buffer.alloc(500)]);
+    expect(c.core.channelRelay(data, c.src, at + 600)).toBeUndefined();
+    expect(c.core.stats.drops.get('bandwidth')).toBe(2);
+
+    // the native engine holds the budget (and counts what it sends): the core passes everything on
+    c.core.allocation(alloc ?? 0)!.meteredNatively = true;
+    for (let i = 4; i < 8; i++) expect(c.core.handle(send(i, 600), c.src, at + 600)).toHaveLength(1);
+    expect(c.core.channelRelay(data, c.src, at + 600)?.kind).toBe('relay');
+    expect(c.core.stats.drops.get('bandwidth')).toBe(2);
+    expect(c.core.stats.packetsToPeer).toBe(2);
+  });
+
   it('enforces the permission quota with 508', () => {
     const c = new TestClient(makeCore(), source());
     c.allocate(T0);

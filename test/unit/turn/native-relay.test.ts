@@ -164,6 +164,35 @@ describe.skipIf(!nativeTurnRelayAvailable())('native TURN relay engine', () => {
     c2.close();
   });
 
+  it('spends one budget for the ChannelData it relays and the Send indications handed to it', async () => {
+    const c2 = await udp();
+    const relay = await udp();
+    expect(engine.adopt(9, relay, undefined, { ip: '127.0.0.1', port: c2.address().port }, 1000)).toBe(true);
+    relay.close();
+    const expires = Date.now() + 60_000;
+    engine.install(9, {
+      permissions: new Map([['127.0.0.1', expires]]),
+      channels: [{ number: 0x4001, peer: { ip: '127.0.0.1', port: peer.address().port }, expires }],
+    });
+    const atPeer: Buffer[] = [];
+    peer.on('message', (m) => atPeer.push(m));
+    // 1000 bytes a second: two 400-byte ChannelData fit, then a 400-byte Send indication does not
+    for (let i = 0; i < 2; i++) c2.send(channelData(0x4001, Buffer.alloc(400, i)), listenPort, '127.0.0.1');
+    await waitFor(() => atPeer.length === 2);
+    const before = engine.stats();
+    engine.toPeer(9, '127.0.0.1', peer.address().port, Buffer.alloc(400, 9));
+    const after = engine.stats();
+    expect((after.drops.bandwidth ?? 0) - (before.drops.bandwidth ?? 0)).toBe(1);
+    expect(after.packetsToPeer).toBe(before.packetsToPeer);
+    // a small one still fits (the rest of the second's budget), and is counted where ChannelData is
+    engine.toPeer(9, '127.0.0.1', peer.address().port, Buffer.alloc(100, 7));
+    await waitFor(() => atPeer.length === 3);
+    expect(atPeer[2]?.equals(Buffer.alloc(100, 7))).toBe(true);
+    expect(engine.stats().packetsToPeer).toBe(before.packetsToPeer + 1);
+    expect(engine.stats().bytesToPeer).toBe(before.bytesToPeer + 100);
+    c2.close();
+  });
+
   it('stops relaying when the allocation is freed, refuses bad arguments, survives fuzz', async () => {
     install([{ number: 0x4001, port: peer.address().port }]);
     // fuzz: random datagrams at the connected socket and the relay socket, then the relay still works
