@@ -11,11 +11,11 @@
  * layers included), the stream is registered here and its packets are taken where datagrams
  * enter werift's ICE (each UDP socket's message listener, each STUN protocol's `datagramReceived`,
  * and the ICE connection's data event for what arrives another way) instead: decrypted by the same
- * SRTP session werift uses (natively when the addon is loaded), turned into the canonical form in place (werift-extensions.ts:
- * `canonicalInPlace`) and handed to the track's handlers. What werift's receiver does that the
- * publisher depends on is kept by calling it with the few header fields it reads: the stream
- * statistics its receiver reports carry, and the NACK generator (video). Everything else keeps
- * werift's path: STUN, DTLS, SRTCP, RTX and RED (their SSRC or payload type is not registered),
+ * SRTP session werift uses (natively when the addon is loaded), turned into the canonical form in
+ * place (werift-extensions.ts: `canonicalInPlace`) and handed to the track's handlers. What werift's
+ * receiver does that the publisher depends on is kept by calling it with the few header fields it
+ * reads: the stream statistics its receiver reports carry, and the NACK generator (video).
+ * Everything else keeps werift's path: STUN, DTLS, SRTCP, RTX and RED (their SSRC or payload type is not registered),
  * packets of a stream not seen yet, and any packet while the track is stopped. ADR 0010.
  */
 import { SrtpAuthenticationError, type RTCDtlsTransport, type RTCRtpReceiver } from 'werift';
