@@ -421,11 +421,7 @@ export class TurnCore {
       return void this.dropped('peer_refused');
     }
     if (!a.hasPermission(peer.ip, now)) return void this.dropped('no_permission');
-    if (!a.meteredNatively) {
-      if (!this.spend(a, data.length, now)) return void this.dropped('bandwidth');
-      this.stats.packetsToPeer++;
-      this.stats.bytesToPeer += data.length;
-    }
+    if (!this.meterToPeer(a, data.length, now)) return void this.dropped('bandwidth');
     out.push({ kind: 'relay', alloc: a.id, peer, data });
   }
 
@@ -443,11 +439,7 @@ export class TurnCore {
     if (4 + len > buf.length) return this.dropped('short_channel_data');
     const ch = a.channels.get(buf.readUInt16BE(0));
     if (!ch || ch.expires <= now) return this.dropped('no_channel');
-    if (!a.meteredNatively) {
-      if (!this.spend(a, len, now)) return this.dropped('bandwidth');
-      this.stats.packetsToPeer++;
-      this.stats.bytesToPeer += len;
-    }
+    if (!this.meterToPeer(a, len, now)) return this.dropped('bandwidth');
     return { kind: 'relay', alloc: a.id, peer: ch.peer, data: buf.subarray(4, 4 + len) };
   }
 
@@ -510,6 +502,19 @@ export class TurnCore {
       out.push({ kind: 'closeRelay', alloc: a.id });
     }
     return out;
+  }
+
+  /**
+   * A client's datagram of `bytes` for a peer: spent from the allocation's budget and counted, or
+   * false (over the budget). An allocation the native engine meters is spent and counted there, when
+   * the runner hands the datagram to it.
+   */
+  private meterToPeer(a: Allocation, bytes: number, now: number): boolean {
+    if (a.meteredNatively) return true;
+    if (!this.spend(a, bytes, now)) return false;
+    this.stats.packetsToPeer++;
+    this.stats.bytesToPeer += bytes;
+    return true;
   }
 
   private spend(a: Allocation, bytes: number, now: number): boolean {
