@@ -33,6 +33,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   parley::InitSrtp(env, exports);
   parley::InitUdp(env, exports);
   parley::InitTurnRelay(env, exports);
+  parley::InitMediaPump(env, exports);
   return exports;
 }
 

@@ -18,6 +18,7 @@ namespace parley {
 void InitSrtp(napi_env env, napi_value exports);
 void InitUdp(napi_env env, napi_value exports);
 void InitTurnRelay(napi_env env, napi_value exports);
+void InitMediaPump(napi_env env, napi_value exports);
 
 // Helpers shared by the files.
 napi_value Throw(napi_env env, const char* message);

@@ -10,43 +10,13 @@
 #include <cstring>
 
 #include "addon.h"
+#include "srtp.h"
 
 namespace parley {
 
 namespace {
 
-constexpr int kProfileGcm = 0;
-constexpr int kProfileCm = 1;
-constexpr size_t kGcmTag = 16;
-constexpr size_t kHmacTag = 10;
-
-struct SrtpSender {
-  int profile = kProfileGcm;
-  bool receiver = false;  // keyed for decryption (GCM); AES-CM is the same keystream both ways
-  uint8_t salt[14] = {};
-  EVP_CIPHER_CTX* cipher = nullptr;
-  EVP_MD_CTX* inner = nullptr;  // HMAC-SHA1 state after the key's inner pad (AES-CM only)
-  EVP_MD_CTX* outer = nullptr;  // ... after the outer pad
-  EVP_MD_CTX* scratch = nullptr;
-
-  ~SrtpSender() {
-    EVP_CIPHER_CTX_free(cipher);
-    EVP_MD_CTX_free(inner);
-    EVP_MD_CTX_free(outer);
-    EVP_MD_CTX_free(scratch);
-  }
-  size_t tag() const { return profile == kProfileGcm ? kGcmTag : kHmacTag; }
-};
-
 void Finalize(napi_env, void* data, void*) { delete static_cast<SrtpSender*>(data); }
-
-inline uint32_t Read32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
-inline void Write32(uint8_t* p, uint32_t v) {
-  p[0] = v >> 24;
-  p[1] = v >> 16;
-  p[2] = v >> 8;
-  p[3] = v;
-}
 
 // RFC 7714 8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt
 void GcmIv(const SrtpSender* s, const uint8_t* packet, uint32_t roc, uint8_t iv[12]) {
@@ -97,38 +67,6 @@ bool GcmCrypt(SrtpSender* s, uint8_t* buf, size_t header, size_t plain, uint32_t
   return EVP_CipherInit_ex(s->cipher, nullptr, nullptr, nullptr, iv, -1) == 1 &&
          EVP_CipherUpdate(s->cipher, nullptr, &outl, buf, static_cast<int>(header)) == 1 &&
          (plain == 0 || EVP_CipherUpdate(s->cipher, buf + header, &outl, buf + header, static_cast<int>(plain)) == 1);
-}
-
-// Encrypts buf[header, length - tag) in place and writes the tag at the end. False on a cipher error.
-bool Seal(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
-  const size_t plain = length - header - s->tag();
-  uint8_t* tag = buf + header + plain;
-  if (s->profile == kProfileGcm) {
-    int outl = 0;
-    return GcmCrypt(s, buf, header, plain, roc) && EVP_EncryptFinal_ex(s->cipher, tag, &outl) == 1 &&
-           EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, kGcmTag, tag) == 1;
-  }
-  uint8_t digest[EVP_MAX_MD_SIZE];
-  if (!CmCrypt(s, buf, header, plain, roc) || !HmacTag(s, buf, header + plain, roc, digest)) return false;
-  memcpy(tag, digest, kHmacTag);  // the first 80 bits
-  return true;
-}
-
-// Opens buf[0, length) (header, encrypted payload, tag) in place: authenticates, then decrypts.
-// Returns the length without the tag, or -1 when authentication fails.
-long Open(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
-  const size_t plain = length - header - s->tag();
-  uint8_t* tag = buf + header + plain;
-  if (s->profile == kProfileGcm) {
-    int outl = 0;
-    uint8_t final_block[16];
-    const bool ok = GcmCrypt(s, buf, header, plain, roc) && EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, kGcmTag, tag) == 1 &&
-                    EVP_DecryptFinal_ex(s->cipher, final_block, &outl) == 1;  // false on a tag mismatch
-    return ok ? static_cast<long>(header + plain) : -1;
-  }
-  uint8_t digest[EVP_MAX_MD_SIZE];
-  if (!HmacTag(s, buf, header + plain, roc, digest) || CRYPTO_memcmp(digest, tag, kHmacTag) != 0) return -1;
-  return CmCrypt(s, buf, header, plain, roc) ? static_cast<long>(header + plain) : -1;
 }
 
 SrtpSender* NewSender(int profile, const uint8_t* key, const uint8_t* salt, size_t salt_length, const uint8_t* auth,
@@ -197,15 +135,6 @@ napi_value CreateContext(napi_env env, napi_callback_info info, bool receiver) {
 
 napi_value CreateSender(napi_env env, napi_callback_info info) { return CreateContext(env, info, false); }
 napi_value CreateReceiver(napi_env env, napi_callback_info info) { return CreateContext(env, info, true); }
-
-bool GetSender(napi_env env, napi_value value, SrtpSender** out) {
-  napi_valuetype type;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return false;
-  void* data = nullptr;
-  if (napi_get_value_external(env, value, &data) != napi_ok) return false;
-  *out = static_cast<SrtpSender*>(data);
-  return true;
-}
 
 // The arguments every packet call starts with: (context, packet, headerLength, roc, ...).
 struct PacketCall {
@@ -280,6 +209,47 @@ napi_value SealSend(napi_env env, napi_callback_info info) {
 }
 
 }  // namespace
+
+// Encrypts buf[header, length - tag) in place and writes the tag at the end. False on a cipher error.
+bool Seal(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
+  const size_t plain = length - header - s->tag();
+  uint8_t* tag = buf + header + plain;
+  if (s->profile == kProfileGcm) {
+    int outl = 0;
+    return GcmCrypt(s, buf, header, plain, roc) && EVP_EncryptFinal_ex(s->cipher, tag, &outl) == 1 &&
+           EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, kGcmTag, tag) == 1;
+  }
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  if (!CmCrypt(s, buf, header, plain, roc) || !HmacTag(s, buf, header + plain, roc, digest)) return false;
+  memcpy(tag, digest, kHmacTag);  // the first 80 bits
+  return true;
+}
+
+// Opens buf[0, length) (header, encrypted payload, tag) in place: authenticates, then decrypts.
+// Returns the length without the tag, or -1 when authentication fails.
+long Open(SrtpSender* s, uint8_t* buf, size_t length, size_t header, uint32_t roc) {
+  const size_t plain = length - header - s->tag();
+  uint8_t* tag = buf + header + plain;
+  if (s->profile == kProfileGcm) {
+    int outl = 0;
+    uint8_t final_block[16];
+    const bool ok = GcmCrypt(s, buf, header, plain, roc) && EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, kGcmTag, tag) == 1 &&
+                    EVP_DecryptFinal_ex(s->cipher, final_block, &outl) == 1;  // false on a tag mismatch
+    return ok ? static_cast<long>(header + plain) : -1;
+  }
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  if (!HmacTag(s, buf, header + plain, roc, digest) || CRYPTO_memcmp(digest, tag, kHmacTag) != 0) return -1;
+  return CmCrypt(s, buf, header, plain, roc) ? static_cast<long>(header + plain) : -1;
+}
+
+bool GetSender(napi_env env, napi_value value, SrtpSender** out) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return false;
+  void* data = nullptr;
+  if (napi_get_value_external(env, value, &data) != napi_ok) return false;
+  *out = static_cast<SrtpSender*>(data);
+  return true;
+}
 
 void InitSrtp(napi_env env, napi_value exports) {
   SetFunction(env, exports, "srtpSender", CreateSender);

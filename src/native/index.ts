@@ -34,6 +34,99 @@ export interface NativeAddon {
   udpAddress(host: string, port: number): Buffer | undefined;
   /** One sendto on `fd`: bytes sent or -errno. */
   udpSend(fd: number, sockaddr: Buffer, data: Buffer): number;
+
+  /**
+   * Starts a media pump (native/src/media_pump.cc): a thread that receives on the sockets given to
+   * pumpAddSocket, forwards the steady state of registered ingresses to armed routes, and hands every
+   * datagram to `onItems` in arrival order (forwarded ones of a batching ingress within `batchMs`).
+   * The callback never keeps the event loop alive.
+   */
+  pumpCreate(onItems: (items: PumpItem[]) => void, batchMs: number): NativePump;
+  /** Polls a dup of `fd` (the caller stops Node's own reading). */
+  pumpAddSocket(pump: NativePump, fd: number): void;
+  /** Stops polling `fd` and closes the dup. */
+  pumpRemoveSocket(pump: NativePump, fd: number): void;
+  /**
+   * Registers (or replaces, not held) an incoming SSRC: its SRTP is opened with `receiver`, which
+   * from then on only the pump uses; `audioLevelId` is the publisher's negotiated id, 0 for none.
+   */
+  pumpSetIngress(
+    pump: NativePump,
+    ssrc: number,
+    payloadType: number,
+    receiver: NativeSrtpReceiver,
+    roc: number,
+    lastSeq: number,
+    audioLevelId: number,
+    batch: boolean,
+  ): void;
+  pumpRemoveIngress(pump: NativePump, ssrc: number): void;
+  /** Ends a hold (a kind 1 item): the next packet forwarded must follow `lastSeq`. */
+  pumpRelease(pump: NativePump, ssrc: number, roc: number, lastSeq: number, batch: boolean): void;
+  /** Adds or replaces a route; `sender` is used only by the pump from then on. */
+  pumpArm(pump: NativePump, routeId: number, ingressSsrc: number, sender: NativeSrtpSender, fd: number, sockaddr: Buffer, params: PumpRouteParams): void;
+  /** Removes a route: its outgoing rollover state, or undefined when it was not armed. */
+  pumpDisarm(pump: NativePump, routeId: number): { roc: number; lastSeq: number } | undefined;
+  /** Every item not yet handed to `onItems` (queued for a batch or not), in arrival order. */
+  pumpDrain(pump: NativePump): PumpItem[];
+  /** held: packets that put their ingress on hold; dropped: items over the cap waiting for JavaScript. */
+  pumpStats(pump: NativePump): {
+    received: number;
+    forwarded: number;
+    sent: number;
+    sendFailures: number;
+    authFailures: number;
+    held: number;
+    dropped: number;
+  };
+  /** Stops and joins the thread and closes the dups; no callback after it; later calls throw. */
+  pumpClose(pump: NativePump): void;
+}
+
+/** A media pump (pumpCreate): opaque to TypeScript. */
+export type NativePump = { readonly __brand: 'NativePump' };
+
+/** A datagram the media pump received, handed to JavaScript. */
+export interface PumpItem {
+  /** kind 0: the datagram as received; kind 1 and 2: RTP header || plaintext (the SRTP tag removed). */
+  data: Buffer;
+  /** The sender. */
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+  /** The fd given to pumpAddSocket that it came on. */
+  fd: number;
+  /** Wall clock at receive, ms since the epoch (fractional), like Date.now(). */
+  arrivalMs: number;
+  /** 0 raw; 1 SRTP of an ingress decrypted but not forwarded (the ingress is now held); 2 decrypted and forwarded. */
+  kind: 0 | 1 | 2;
+  /** kind 2: the ids of the routes it was sent to. */
+  routes?: number[];
+  /** kind 1 and 2: the rollover counter it was decrypted with. */
+  roc: number;
+}
+
+/** What one route changes in an ingress's packets (pumpArm). */
+export interface PumpRouteParams {
+  ssrc: number;
+  payloadType: number;
+  /** Added to the sequence number (0..65535). */
+  seqDelta: number;
+  /** Added to the timestamp (uint32). */
+  tsDelta: number;
+  /** Outgoing rollover state of `ssrc` (werift's sender state). */
+  roc: number;
+  lastSeq: number;
+  /** The subscriber's negotiated ids sorted by id: kind 0 mid, 1 abs-send-time, 2 audio level. */
+  extensions: Array<[id: number, kind: 0 | 1 | 2]>;
+  /** The mid value (ascii), written when a mid slot exists. */
+  mid?: Buffer;
+  /** 0 none, 1 VP8, 2 VP9. */
+  pictureCodec: 0 | 1 | 2;
+  /** Added to the incoming PictureID (mod 2^7 or 2^15 by its width). */
+  pictureIdDelta: number;
+  /** Added to the incoming TL0PICIDX (mod 256). */
+  tl0Delta: number;
 }
 
 export interface NativeStatus {
