@@ -96,7 +96,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     logger,
     metrics,
   });
-  const mediaOptions = { portRange: [config.rtc.portMin, config.rtc.portMax] as const, publicIp: config.turn.publicIp, maxLoad: config.rtc.maxLoad, native: config.rtc.native };
+  const mediaOptions = { portRange: [config.rtc.portMin, config.rtc.portMax] as const, publicIp: config.turn.publicIp, maxLoad: config.rtc.maxLoad, native: config.rtc.native, pumpBatchMs: config.rtc.pumpBatchMs };
   const mediaWorkers = config.rtc.workers ?? Math.max(1, availableParallelism() - 1);
   if ((config.rtc.portMax - config.rtc.portMin + 1) / Math.max(1, mediaWorkers) < 2) {
     throw new ParleyError('CONFIG_INVALID', `the RTC port range ${config.rtc.portMin}-${config.rtc.portMax} is too small for ${mediaWorkers} media workers; widen PARLEY_RTC_PORT_MIN/MAX or lower PARLEY_RTC_WORKERS`);

@@ -590,7 +590,10 @@ void Stop(Pump* p) {
 void DeleteRefs(napi_env env, Pump* p) {
   for (auto& [ssrc, g] : p->ingresses) napi_delete_reference(env, g.receiver_ref);
   for (auto& [ssrc, list] : p->routes) {
-    for (Route& r : list) napi_delete_reference(env, r.sender_ref);
+    for (Route& r : list) {
+      napi_delete_reference(env, r.sender_ref);
+      close(r.fd);
+    }
   }
   p->ingresses.clear();
   p->routes.clear();
@@ -896,6 +899,22 @@ bool ReadRouteParams(napi_env env, napi_value object, RouteParams* out, uint32_t
 }
 
 // pumpArm(pump, routeId, ingressSsrc, sender, fd, sockaddr, params)
+// pumpSetBatch(pump, ssrc, batch): whether the ingress's forwarded packets reach JavaScript in batches
+napi_value SetBatch(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  Pump* p = Args(env, info, 3, argv, "pumpSetBatch(pump, ssrc, batch)");
+  if (p == nullptr) return nullptr;
+  uint32_t ssrc;
+  bool batch;
+  if (!GetUint(env, argv[1], 0xffffffff, &ssrc)) return Throw(env, "pumpSetBatch: ssrc must be a uint32");
+  if (!GetBool(env, argv[2], &batch)) return Throw(env, "pumpSetBatch: batch must be a boolean");
+  std::lock_guard<std::mutex> lock(p->mu);
+  auto found = p->ingresses.find(ssrc);
+  if (found == p->ingresses.end()) return Throw(env, "pumpSetBatch: no such ingress (pumpSetIngress)");
+  found->second.batch = batch;
+  return nullptr;
+}
+
 napi_value Arm(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   const char* usage = "pumpArm(pump, routeId, ingressSsrc, sender, fd, sockaddr, params)";
@@ -908,7 +927,9 @@ napi_value Arm(napi_env env, napi_callback_info info) {
   Datagram to;
   if (!ReadDatagramTarget(env, argv[4], argv[5], "pumpArm: fd must be a descriptor and sockaddr a Buffer from udpAddress", &to)) return nullptr;
   if (!ReadRouteParams(env, argv[6], &r.params, &r.roc, &r.last_seq)) return nullptr;
-  r.fd = to.fd;
+  // a descriptor of the route's own: Node closing its socket cannot hand the number to another one
+  r.fd = fcntl(to.fd, F_DUPFD_CLOEXEC, 0);
+  if (r.fd < 0) return Throw(env, "pumpArm: cannot duplicate the socket descriptor");
   memcpy(&r.addr, to.addr, to.addr_length);
   r.addr_length = to.addr_length;
   NAPI_OK(napi_create_reference(env, argv[3], 1, &r.sender_ref));
@@ -919,6 +940,7 @@ napi_value Arm(napi_env env, napi_callback_info info) {
     for (auto it = list.begin(); it != list.end(); ++it) {
       if (it->id == r.id) {
         napi_delete_reference(env, it->sender_ref);
+        close(it->fd);
         list.erase(it);
         break;
       }
@@ -948,6 +970,7 @@ napi_value Disarm(napi_env env, napi_callback_info info) {
         roc = it->roc;
         last = it->last_seq;
         napi_delete_reference(env, it->sender_ref);
+        close(it->fd);
         list.erase(it);
         break;
       }
@@ -1022,6 +1045,7 @@ void InitMediaPump(napi_env env, napi_value exports) {
   SetFunction(env, exports, "pumpSetIngress", SetIngress);
   SetFunction(env, exports, "pumpRemoveIngress", RemoveIngress);
   SetFunction(env, exports, "pumpRelease", Release);
+  SetFunction(env, exports, "pumpSetBatch", SetBatch);
   SetFunction(env, exports, "pumpArm", Arm);
   SetFunction(env, exports, "pumpDisarm", Disarm);
   SetFunction(env, exports, "pumpDrain", Drain);

@@ -66,6 +66,15 @@ const rtc = z
       .optional()
       .describe('Media worker threads (rooms are placed on the least-loaded one); default: CPU cores - 1, at least 1; 0 runs media on the main thread'),
     native: bool(true).describe('Seal and send forwarded RTP with the native addon when `npm install` built it (false: the TypeScript path)'),
+    pumpBatchMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(20)
+      .describe(
+        'With the native addon: a native thread receives publishing connections and forwards each stream\'s steady state itself (ADR 0011); JavaScript gets the packets it forwarded in batches of at most this many milliseconds. 0: no pump, every packet enters JavaScript as it arrives',
+      ),
   })
   .prefault({})
   .refine((r) => r.portMin <= r.portMax, { message: 'rtc.portMin must not be above rtc.portMax' });
@@ -142,6 +151,7 @@ export const ENV: Record<string, readonly string[]> = {
   PARLEY_RTC_MAX_LOAD: ['rtc', 'maxLoad'],
   PARLEY_RTC_WORKERS: ['rtc', 'workers'],
   PARLEY_RTC_NATIVE: ['rtc', 'native'],
+  PARLEY_RTC_PUMP_BATCH_MS: ['rtc', 'pumpBatchMs'],
   PARLEY_ROOM_EMPTY_TIMEOUT: ['rooms', 'emptyTimeout'],
   PARLEY_SIGNALING_MAX_FRAME: ['signaling', 'maxFrameBytes'],
   PARLEY_RESUME_GRACE: ['signaling', 'resumeGrace'],

@@ -63,6 +63,8 @@ export interface NativeAddon {
   pumpRemoveIngress(pump: NativePump, ssrc: number): void;
   /** Ends a hold (a kind 1 item): the next packet forwarded must follow `lastSeq`. */
   pumpRelease(pump: NativePump, ssrc: number, roc: number, lastSeq: number, batch: boolean): void;
+  /** Whether the ingress's forwarded packets reach JavaScript in batches (true) or each at once. */
+  pumpSetBatch(pump: NativePump, ssrc: number, batch: boolean): void;
   /** Adds or replaces a route; `sender` is used only by the pump from then on. */
   pumpArm(pump: NativePump, routeId: number, ingressSsrc: number, sender: NativeSrtpSender, fd: number, sockaddr: Buffer, params: PumpRouteParams): void;
   /** Removes a route: its outgoing rollover state, or undefined when it was not armed. */

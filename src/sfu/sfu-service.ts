@@ -8,6 +8,7 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { loadNative, nativeAddon, type NativeAddon } from '../native/index.js';
+import { mediaPump, type MediaPump } from '../media/engine/media-pump.js';
 import { ParleyError } from '../core/errors.js';
 import type { RoomEvent } from '../core/room-service.js';
 import type { Logger } from '../observability/logger.js';
@@ -33,6 +34,8 @@ export interface SfuOptions {
   readonly portSlice?: { readonly index: number; readonly count: number };
   /** Use the native fast path when it is built (rtc.native); default true. */
   readonly native?: boolean;
+  /** rtc.pumpBatchMs: the native media pump's batch (0 or absent: no pump). */
+  readonly pumpBatchMs?: number;
 }
 
 /**
@@ -71,6 +74,7 @@ export class SfuService implements MediaPlane {
   loadOverride: number | undefined;
 
   private readonly native: NativeAddon | undefined;
+  private readonly pump: MediaPump | undefined;
 
   constructor(private readonly opts: SfuOptions) {
     this.ports = new PortWindows(opts.portRange, opts.portSlice);
@@ -79,6 +83,8 @@ export class SfuService implements MediaPlane {
     if (wanted && this.native === undefined) {
       opts.logger.warn({ reason: loadNative().reason }, 'native fast path not built (npm install builds it with g++): forwarding through the TypeScript path');
     }
+    const batchMs = opts.pumpBatchMs ?? 0;
+    this.pump = batchMs > 0 ? mediaPump(this.native, batchMs) : undefined;
   }
 
   get load(): number {
@@ -168,6 +174,8 @@ export class SfuService implements MediaPlane {
   }
 
   snapshot(): SfuStats {
+    // what the media pump forwarded is counted once JavaScript has replayed it
+    this.pump?.drain();
     let peers = 0;
     let publishedTracks = 0;
     let subscriptions = 0;
@@ -214,6 +222,7 @@ export class SfuService implements MediaPlane {
       id,
       portRange: this.ports.next(),
       native: this.native,
+      pump: this.pump,
       ...(this.opts.publicIp !== undefined ? { additionalHostAddresses: [this.opts.publicIp] } : {}),
     });
   }

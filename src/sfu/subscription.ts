@@ -46,7 +46,12 @@ export class Subscription {
       targetLayer: track.kind === 'video' ? this.initialLayer() : 0,
       ...(this.out.rtx !== undefined ? { rtx: this.out.rtx } : {}),
       ...(this.continueFrom !== undefined ? { continueFrom: this.continueFrom } : {}),
-      sinks: { forwardRtp: (p, rewrite) => this.out.sendRtp(p, rewrite), sendRtp: (p) => this.out.sendRtp(p), requestKeyframe: onKeyframe },
+      sinks: {
+        forwardRtp: (p, rewrite, steady) => this.out.sendRtp(p, rewrite, steady),
+        sendRtp: (p) => this.out.sendRtp(p),
+        requestKeyframe: onKeyframe,
+        beforeChange: () => this.out.beforeChange?.(),
+      },
     });
     this.downTrack = downTrack;
     if (track.muted) downTrack.setMuted(true);

@@ -10,6 +10,7 @@ export interface MediaWorkerInit {
   readonly publicIp: string | undefined;
   readonly maxLoad: number;
   readonly native: boolean;
+  readonly pumpBatchMs: number;
   readonly index: number;
   readonly count: number;
 }

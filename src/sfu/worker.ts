@@ -49,6 +49,7 @@ const service = new SfuService({
   publicIp: init.publicIp,
   maxLoad: init.maxLoad,
   native: init.native,
+  pumpBatchMs: init.pumpBatchMs,
 });
 const participants = new Map<string, ProxyParticipant>();
 const rooms = new Map<string, ProxyRoom>();

@@ -53,6 +53,11 @@ export class OutgoingHeaderWriter {
     this.slots = slots.sort((a, b) => a[0] - b[0]);
   }
 
+  /** The negotiated ids in wire order as the media pump takes them: [id, 0 mid | 1 abs-send-time | 2 audio level]. */
+  slotsForNative(): Array<[number, 0 | 1 | 2]> {
+    return this.slots.map(([id, kind]) => [id, kind as 0 | 1 | 2]);
+  }
+
   /**
    * Reads the canonical packet and sizes the output header for `mid`. False when the packet must
    * take the general path.

@@ -64,9 +64,13 @@ export interface OutgoingTrack {
   readonly codec: CodecInfo | undefined;
   /**
    * Sends one RTP packet (canonical extension ids) with `rewrite` applied to the copy that goes out.
-   * Never modifies `packet` (shared by every subscriber, kept for NACKs).
+   * Never modifies `packet` (shared by every subscriber, kept for NACKs). `steady`: the forwarder
+   * is on its target layer, not muted, and the packet is in order, so the engine may forward the
+   * stream's next packets with the same rewrite itself until `beforeChange` (ADR 0011).
    */
-  sendRtp(packet: Buffer, rewrite?: PacketRewrite): void;
+  sendRtp(packet: Buffer, rewrite?: PacketRewrite, steady?: boolean): void;
+  /** The forwarder is about to change what it sends (layer, mute): the engine stops forwarding on its own. */
+  beforeChange?(): void;
   /**
    * Ends sending: the m-line becomes inactive at the next negotiation. It is never rejected (port
    * 0): Chromium fails to apply an offer that recycles a rejected m-line into its BUNDLE group

@@ -21,6 +21,9 @@
 import { SrtpAuthenticationError, type RTCDtlsTransport, type RTCRtpReceiver } from 'werift';
 import { rtpHeaderLength } from '../rtp/header.js';
 import { canonicalInPlace } from './werift-extensions.js';
+import type { PumpItem } from '../../native/index.js';
+import type { MediaPump } from './media-pump.js';
+import { nativeSrtpKeys } from './werift-srtp.js';
 
 /** What one stream needs on the fast path. */
 export interface FastStream {
@@ -58,6 +61,30 @@ interface Registered extends FastStream {
   readonly codecVersion: CodecVersion;
   nackVersion: number;
   nack: boolean;
+  /** Media pump (ADR 0011): registered as its ingress; held (it forwards nothing until released); batched. */
+  pumped: boolean;
+  held: boolean;
+  batch: boolean;
+}
+
+/** werift's per-SSRC rollover state of its remote SRTP context (see native-srtp-receive.ts). */
+interface RolloverState {
+  ssrc: number;
+  rolloverCounter: number;
+  lastSequenceNumber: number;
+  rolloverHasProcessed?: boolean | undefined;
+}
+interface RemoteContext {
+  readonly srtpSSRCStates: Record<number, RolloverState | undefined>;
+  updateRolloverCount(sequenceNumber: number, state: RolloverState): void;
+}
+
+/** A socket of werift's with the listener the fast path put in front of werift's. */
+interface HookedSocket {
+  readonly socket: unknown;
+  readonly listener: (data: Buffer, info: unknown) => void;
+  readonly dtls: RTCDtlsTransport;
+  readonly pairStats: (data: Buffer) => void;
 }
 
 /** The fields of werift's RtpPacket that its statistics and NACK generator read. */
@@ -90,6 +117,8 @@ interface ConnectionLike {
 
 export class FastReceive {
   private readonly streams = new Map<number, Registered>();
+  private readonly sockets: HookedSocket[] = [];
+  private socketsHanded = false;
   private readonly hooked = new WeakSet<object>();
   private readonly codecVersions = new WeakMap<object, CodecVersion>();
   /** Incoming RTP packets taken here instead of werift's receive chain. */
@@ -98,10 +127,15 @@ export class FastReceive {
   takenAtSocket = 0;
   /** Datagrams dropped because handling them threw at the socket, where werift's listener caught it too. */
   failed = 0;
+  /** Incoming RTP the media pump decrypted (and forwarded, when the stream was steady). */
+  takenFromPump = 0;
+
+  constructor(private readonly pump?: MediaPump) {}
 
   add(stream: FastStream): void {
     const codecVersion = this.codecVersionOf(stream.receiver as unknown as ReceiverInternals);
-    this.streams.set(stream.ssrc, { ...stream, codecVersion, nackVersion: -1, nack: false });
+    this.removeIngress(stream.ssrc);
+    this.streams.set(stream.ssrc, { ...stream, codecVersion, nackVersion: -1, nack: false, pumped: false, held: false, batch: false });
   }
 
   /** The receiver's codec version, counted by wrapping its `prepareReceive` on first use. */
@@ -122,7 +156,21 @@ export class FastReceive {
   }
 
   remove(ssrc: number, deliver: FastStream['deliver']): void {
-    if (this.streams.get(ssrc)?.deliver === deliver) this.streams.delete(ssrc);
+    if (this.streams.get(ssrc)?.deliver !== deliver) return;
+    this.removeIngress(ssrc);
+    this.streams.delete(ssrc);
+  }
+
+  /** The connection closes: the pump forgets its streams (its sockets go when werift closes them). */
+  close(): void {
+    for (const ssrc of this.streams.keys()) this.removeIngress(ssrc);
+  }
+
+  private removeIngress(ssrc: number): void {
+    const stream = this.streams.get(ssrc);
+    if (stream?.pumped !== true || this.pump === undefined) return;
+    stream.pumped = false;
+    this.pump.addon.pumpRemoveIngress(this.pump.handle, ssrc);
   }
 
   /**
@@ -149,22 +197,25 @@ export class FastReceive {
     for (const protocol of connection.protocols ?? []) {
       if (typeof protocol.datagramReceived !== 'function' || this.hooked.has(protocol)) continue;
       this.hooked.add(protocol);
-      const taken = (data: Buffer): boolean => {
-        if (!this.take(dtls, data)) return false;
-        this.takenAtSocket++;
-        // the pair statistics werift's connection keeps for what it passes on
+      // the pair statistics werift's connection keeps for what it passes on
+      const pairStats = (data: Buffer): void => {
         const pair = connection.nominated;
         if (pair?.protocol === protocol) {
           pair.packetsReceived++;
           pair.bytesReceived += data.length;
         }
+      };
+      const taken = (data: Buffer): boolean => {
+        if (!this.take(dtls, data)) return false;
+        this.takenAtSocket++;
+        pairStats(data);
         return true;
       };
       const werift = protocol.datagramReceived.bind(protocol);
       protocol.datagramReceived = (data: Buffer, addr: unknown): void => {
         if (!taken(data)) werift(data, addr);
       };
-      this.hookSocket(protocol, taken);
+      this.hookSocket(protocol, taken, dtls, pairStats);
     }
   }
 
@@ -174,7 +225,7 @@ export class FastReceive {
    * packet taken here skips it, keeping the one field werift's listener sets (`rinfo`, the address
    * werift's `send` falls back on). Left alone unless the socket has exactly werift's one listener.
    */
-  private hookSocket(protocol: ProtocolLike, taken: (data: Buffer) => boolean): void {
+  private hookSocket(protocol: ProtocolLike, taken: (data: Buffer) => boolean, dtls: RTCDtlsTransport, pairStats: (data: Buffer) => void): void {
     const transport = protocol.transport;
     const socket = transport?.socket as DatagramSocket | undefined;
     if (transport === undefined || typeof socket?.listeners !== 'function') return;
@@ -182,7 +233,7 @@ export class FastReceive {
     if (listeners.length !== 1) return;
     const werift = listeners[0]!;
     socket.removeListener('message', werift);
-    socket.on('message', (data: Buffer, info: unknown): void => {
+    const listener = (data: Buffer, info: unknown): void => {
       let wasTaken: boolean;
       try {
         wasTaken = taken(data);
@@ -193,7 +244,11 @@ export class FastReceive {
       }
       if (wasTaken) transport.rinfo = info;
       else werift(data, info);
-    });
+    };
+    socket.on('message', listener);
+    const hooked: HookedSocket = { socket, listener, dtls, pairStats };
+    this.sockets.push(hooked);
+    if (this.socketsHanded) this.handOver(hooked);
   }
 
   /** True when the datagram was an RTP packet of a registered stream (delivered or dropped). */
@@ -231,8 +286,98 @@ export class FastReceive {
     if (statistics !== undefined) addToStatistics(statistics, fields, FIELDS.payload.length, Date.now() / 1000);
     if (stream.video && nackEnabled(stream, receiver)) receiver.nack.addPacket(FIELDS);
     this.taken++;
-    stream.deliver(packet);
+    if (this.pump !== undefined) this.deliverTracked(dtls, stream, packet);
+    else stream.deliver(packet);
     return true;
+  }
+
+  // ---- the media pump (ADR 0011)
+
+  /**
+   * Delivers a packet of a stream the pump may forward, and settles the stream with the pump
+   * afterwards: registered on its first packet here, released from a hold, batched only while every
+   * subscriber that sent it was served by the pump.
+   */
+  private deliverTracked(dtls: RTCDtlsTransport, stream: Registered, packet: Buffer): void {
+    const pump = this.pump!;
+    const counts = pump.counts;
+    const byJavaScript = counts.sentByJavaScript;
+    const byPump = counts.sentByPump;
+    stream.deliver(packet);
+    const batch = counts.sentByJavaScript === byJavaScript && counts.sentByPump > byPump;
+    const state = remoteContextOf(dtls)?.srtpSSRCStates[stream.ssrc];
+    if (state === undefined) return;
+    if (!stream.pumped) {
+      this.register(dtls, stream, state, batch);
+      return;
+    }
+    if (stream.held) {
+      stream.held = false;
+      stream.batch = batch;
+      pump.addon.pumpRelease(pump.handle, stream.ssrc, state.rolloverCounter, state.lastSequenceNumber, batch);
+    } else if (batch !== stream.batch) {
+      stream.batch = batch;
+      pump.addon.pumpSetBatch(pump.handle, stream.ssrc, batch);
+    }
+  }
+
+  /** Makes a stream the pump's ingress (decrypting with a cipher context of its own) and hands it the connection's sockets. */
+  private register(dtls: RTCDtlsTransport, stream: Registered, state: RolloverState, batch: boolean): void {
+    const pump = this.pump!;
+    const context = remoteContextOf(dtls);
+    const keys = context !== undefined ? nativeSrtpKeys(context as unknown as Parameters<typeof nativeSrtpKeys>[0]) : undefined;
+    if (keys === undefined) return;
+    const receiver = pump.addon.srtpReceiver(...keys.args);
+    pump.addon.pumpSetIngress(pump.handle, stream.ssrc, stream.payloadType, receiver, state.rolloverCounter, state.lastSequenceNumber, stream.audioLevelId ?? 0, batch);
+    stream.pumped = true;
+    stream.batch = batch;
+    if (!this.socketsHanded) {
+      this.socketsHanded = true;
+      for (const hooked of this.sockets) this.handOver(hooked);
+    }
+  }
+
+  private handOver(hooked: HookedSocket): void {
+    this.pump!.addSocket(hooked.socket as import('node:dgram').Socket, (item) => {
+      if (item.kind === 0) {
+        hooked.listener(item.data, { address: item.address, port: item.port, family: item.family, size: item.data.length });
+        return;
+      }
+      this.takeFromPump(hooked, item);
+    });
+  }
+
+  /** A packet the pump decrypted: forwarded already (kind 2) or not (kind 1: the stream is held). */
+  private takeFromPump(hooked: HookedSocket, item: PumpItem): void {
+    const plain = item.data;
+    const ssrc = plain.readUInt32BE(8);
+    const stream = this.streams.get(ssrc);
+    const dtls = hooked.dtls;
+    const receiver = stream?.receiver as unknown as ReceiverInternals | undefined;
+    if (stream === undefined || receiver === undefined || stream.stopped() || receiver.stopped) return;
+    if (item.kind === 1) stream.held = true;
+    dtls.bytesReceived += plain.length;
+    dtls.packetsReceived++;
+    hooked.pairStats(plain);
+    // werift's rollover state follows, as if werift had decrypted it (native-srtp-receive.ts)
+    const context = remoteContextOf(dtls);
+    if (context !== undefined) advanceRollover(context, ssrc, plain.readUInt16BE(2));
+    const headerSize = rtpHeaderLength(plain);
+    if (headerSize < 0) return;
+    const padding = (plain[0]! & 0x20) !== 0 ? plain[plain.length - 1]! : 0;
+    const fields = FIELDS.header;
+    fields.sequenceNumber = plain.readUInt16BE(2);
+    fields.ssrc = ssrc;
+    fields.timestamp = plain.readUInt32BE(4);
+    fields.serializeSize = headerSize;
+    FIELDS.payload.length = Math.max(0, plain.length - headerSize - padding);
+    const packet = canonicalInPlace(plain, stream.audioLevelId);
+    if (packet === undefined) return;
+    const statistics = receiver.remoteStreams[ssrc];
+    if (statistics !== undefined) addToStatistics(statistics, fields, FIELDS.payload.length, item.arrivalMs / 1000);
+    if (stream.video && nackEnabled(stream, receiver)) receiver.nack.addPacket(FIELDS);
+    this.takenFromPump++;
+    this.deliverTracked(dtls, stream, packet);
   }
 }
 
@@ -299,4 +444,19 @@ function nackEnabled(stream: Registered, receiver: ReceiverInternals): boolean {
     stream.nack = Boolean(receiver.nackEnabled);
   }
   return stream.nack;
+}
+
+function remoteContextOf(dtls: RTCDtlsTransport): RemoteContext | undefined {
+  return (dtls.srtp as unknown as { remoteContext?: RemoteContext } | undefined)?.remoteContext;
+}
+
+/** werift's receive rule on its own per-SSRC state, for a packet werift did not decrypt itself. */
+function advanceRollover(context: RemoteContext, ssrc: number, sequenceNumber: number): void {
+  const states = context.srtpSSRCStates;
+  let state = states[ssrc];
+  if (state === undefined) {
+    state = { ssrc, rolloverCounter: 0, lastSequenceNumber: 0, rolloverHasProcessed: undefined };
+    states[ssrc] = state;
+  }
+  context.updateRolloverCount(sequenceNumber, state);
 }

@@ -49,6 +49,8 @@ export class WeriftSrtpSender {
   private readonly ssrcStates = new Map<number, SrtpSsrcState>();
   /** One sender per SRTP session, i.e. per connection: one route. */
   private routes: UdpRouteCache | undefined;
+  /** The same keys in a cipher context of the media pump's own (its thread seals with it). */
+  private pumpContext: NativeSrtpSender | null | undefined;
 
   constructor(
     private readonly context: LocalContext,
@@ -98,6 +100,25 @@ export class WeriftSrtpSender {
     return (this.routes ??= new UdpRouteCache(this.native)).get(dtls);
   }
 
+  /** A native sender with this session's keys for the media pump's thread (undefined without the addon). */
+  pumpSender(): NativeSrtpSender | undefined {
+    if (this.pumpContext === undefined) {
+      const keys = this.native !== undefined && this.nativeSender !== undefined ? nativeSrtpKeys(this.context) : undefined;
+      this.pumpContext = keys !== undefined ? this.native!.srtpSender(...keys.args) : null;
+    }
+    return this.pumpContext ?? undefined;
+  }
+
+  /** werift's rollover state of an outgoing SSRC (the object werift keeps and updates). */
+  rolloverState(ssrc: number): SrtpSsrcState {
+    let state = this.ssrcStates.get(ssrc);
+    if (state === undefined) {
+      state = this.context.getSrtpSsrcState(ssrc);
+      this.ssrcStates.set(ssrc, state);
+    }
+    return state;
+  }
+
   /** Seals `out` = header || plaintext || room for the tag in place. */
   seal(out: Buffer, headerLength: number): void {
     this.sealWith(out, headerLength, this.rolloverCounter(out));
@@ -109,12 +130,7 @@ export class WeriftSrtpSender {
   }
 
   private rolloverCounter(out: Buffer): number {
-    const ssrc = out.readUInt32BE(8);
-    let state = this.ssrcStates.get(ssrc);
-    if (state === undefined) {
-      state = this.context.getSrtpSsrcState(ssrc);
-      this.ssrcStates.set(ssrc, state);
-    }
+    const state = this.rolloverState(out.readUInt32BE(8));
     this.context.updateRolloverCount(out.readUInt16BE(2), state);
     return state.rolloverCounter;
   }

@@ -46,6 +46,8 @@ import { rewrittenCopy, writeRewrite, type PacketRewrite } from '../rtp/rewrite.
 import type { NativeAddon } from '../../native/index.js';
 import { openSrtpNatively } from './native-srtp-receive.js';
 import { FastReceive, type FastStream } from './werift-fast-receive.js';
+import type { MediaPump } from './media-pump.js';
+import { PumpRoute } from './pump-route.js';
 import { EXT_URI } from '../rtp/extensions.js';
 import { weriftSrtpSender, type WeriftSrtpSender } from './werift-srtp.js';
 
@@ -63,6 +65,8 @@ export interface WeriftTransportOptions {
   readonly rtx?: boolean;
   /** The native fast path (src/native): SRTP sealed and sent without werift's send chain. */
   readonly native?: NativeAddon | undefined;
+  /** The thread's native media pump (media-pump.ts), used with `native`. */
+  readonly pump?: MediaPump | undefined;
 }
 
 export class WeriftTransport implements MediaTransport {
@@ -83,14 +87,20 @@ export class WeriftTransport implements MediaTransport {
   /** Incoming RTP opened by the native addon (native-srtp-receive.ts). */
   receivedNative = 0;
   /** Incoming RTP of known streams, taken before werift's receive chain (werift-fast-receive.ts). */
-  readonly fastReceive = new FastReceive();
+  readonly fastReceive: FastReceive;
   readonly native: NativeAddon | undefined;
+  readonly pump: MediaPump | undefined;
+  /** Outgoing RTP the media pump sent for this connection's subscriber m-lines. */
+  sentPumped = 0;
+  private readonly outgoing = new Set<WeriftOutgoingTrack>();
   /** Outgoing RTP that took werift's parse/serialise/encrypt path (padding, odd extensions). */
   sentViaWerift = 0;
 
   constructor(opts: WeriftTransportOptions = {}) {
     this.id = opts.id ?? randomUUID();
     this.native = opts.native;
+    this.pump = opts.native !== undefined ? opts.pump : undefined;
+    this.fastReceive = new FastReceive(this.pump);
     this.codecs = parleyCodecs({ rtx: opts.rtx ?? true });
     this.pc = new RTCPeerConnection({
       codecs: { audio: [...this.codecs.audio], video: [...this.codecs.video] },
@@ -158,7 +168,9 @@ export class WeriftTransport implements MediaTransport {
       const rtx = all.filter((c) => c.mimeType.toLowerCase().endsWith('/rtx') && primaryTypes.has(c.parameters ?? ''));
       if (primary.length > 0) transceiver.codecs = [...primary, ...rtx];
     }
-    return new WeriftOutgoingTrack(this, transceiver, () => this.sendDrops++);
+    const track = new WeriftOutgoingTrack(this, transceiver, () => this.sendDrops++);
+    this.outgoing.add(track);
+    return track;
   }
 
   sendRtcp(packet: Buffer): void {
@@ -187,6 +199,9 @@ export class WeriftTransport implements MediaTransport {
   }
 
   async close(): Promise<void> {
+    // the pump sends on this connection's sockets: not after werift closed them
+    for (const track of this.outgoing) track.disarm();
+    this.fastReceive.close();
     await this.pc.close();
   }
 
@@ -205,7 +220,11 @@ export class WeriftTransport implements MediaTransport {
     for (const dtls of this.pc.dtlsTransports) {
       if (this.hookedDtls.has(dtls)) continue;
       this.hookedDtls.add(dtls);
-      dtls.onRtcp.subscribe((packet) => this.events.emit('rtcp', packet.serialize()));
+      dtls.onRtcp.subscribe((packet) => {
+        // a NACK may name packets the pump forwarded whose bookkeeping it still holds
+        this.pump?.drain();
+        this.events.emit('rtcp', packet.serialize());
+      });
       this.fastReceive.hook(dtls);
       const native = this.native;
       if (native !== undefined) {
@@ -333,6 +352,8 @@ class WeriftOutgoingTrack implements OutgoingTrack {
   private codecKnown = false;
   private srtpSession: unknown;
   private srtp: WeriftSrtpSender | undefined;
+  /** This m-line's route in the media pump, when the connection has one. */
+  private readonly route: PumpRoute | undefined;
 
   constructor(
     private readonly transport: WeriftTransport,
@@ -340,6 +361,7 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     private readonly onDrop: () => void,
   ) {
     this.kind = transceiver.kind === 'audio' ? 'audio' : 'video';
+    this.route = transport.pump !== undefined ? new PumpRoute(transport.pump) : undefined;
   }
 
   get mid(): string | undefined {
@@ -364,7 +386,17 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     return { ssrc: this.transceiver.sender.rtxSsrc, payloadType: rtx.payloadType };
   }
 
-  sendRtp(packet: Buffer, rewrite?: PacketRewrite): void {
+  sendRtp(packet: Buffer, rewrite?: PacketRewrite, steady = false): void {
+    const route = this.route;
+    if (route !== undefined) {
+      const counts = this.transport.pump!.counts;
+      if (route.servedByPump(packet, rewrite)) {
+        counts.sentByPump++;
+        this.transport.sentPumped++;
+        return;
+      }
+      counts.sentByJavaScript++;
+    }
     const dtls = this.transceiver.sender.dtlsTransport as RTCDtlsTransport | undefined;
     // once negotiated the codec stays known: no CodecInfo built per packet
     this.codecKnown ||= this.codec !== undefined;
@@ -382,15 +414,17 @@ class WeriftOutgoingTrack implements OutgoingTrack {
       // scratch buffer when the datagram leaves synchronously (native), else a Buffer of its own
       const headerLength = header.headerLength;
       const length = headerLength + packet.length - header.payloadStart + srtp.tagLength;
-      const route = length <= SCRATCH.length ? srtp.nativeRoute(dtls) : undefined;
-      const out = route !== undefined ? SCRATCH : Buffer.allocUnsafe(length);
+      const nativeRoute = length <= SCRATCH.length ? srtp.nativeRoute(dtls) : undefined;
+      const out = nativeRoute !== undefined ? SCRATCH : Buffer.allocUnsafe(length);
       header.write(packet, out, Date.now());
       packet.copy(out, headerLength, header.payloadStart);
       if (rewrite !== undefined) writeRewrite(out, headerLength, rewrite);
-      const outcome = srtp.sealAndSend(dtls, out, headerLength, length, route);
+      const outcome = srtp.sealAndSend(dtls, out, headerLength, length, nativeRoute);
       if (outcome === 'failed') this.onDrop();
-      else if (outcome === 'native') this.transport.sentNative++;
-      else this.transport.sentDirect++;
+      else if (outcome === 'native') {
+        this.transport.sentNative++;
+        if (steady && rewrite !== undefined) this.route?.arm(dtls, srtp, header, mid, packet, rewrite);
+      } else this.transport.sentDirect++;
       return;
     }
     const copy = rewrite === undefined ? packet : rewrittenCopy(packet, rewrite);
@@ -436,7 +470,17 @@ class WeriftOutgoingTrack implements OutgoingTrack {
     void dtls.sendRtp(rtp.payload, rtp.header);
   }
 
+  /** The forwarder is about to change what it sends (ADR 0011). */
+  beforeChange(): void {
+    this.route?.beforeChange();
+  }
+
+  disarm(): void {
+    this.route?.disarm();
+  }
+
   stop(): void {
+    this.route?.beforeChange();
     this.transceiver.setDirection('inactive');
   }
 

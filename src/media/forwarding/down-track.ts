@@ -34,7 +34,12 @@ export interface DownTrackSinks {
    * Forwards a publisher packet to the subscriber: `packet` is shared by every subscriber and never
    * modified; `rewrite` goes into the copy that is sent (OutgoingTrack.sendRtp does both).
    */
-  forwardRtp(packet: Buffer, rewrite: PacketRewrite): void;
+  forwardRtp(packet: Buffer, rewrite: PacketRewrite, steady: boolean): void;
+  /**
+   * Called before the forwarder changes what it sends (target layer, mute): an engine that forwards
+   * the steady state on its own stops, and catches up, first.
+   */
+  beforeChange?(): void;
   /** Sends a packet already rewritten for this subscriber (a NACK answer; the callee may keep it). */
   sendRtp(packet: Buffer): void;
   /** Asks the publisher track for a keyframe of a layer (the fan-out throttles it). */
@@ -120,15 +125,17 @@ export class DownTrack {
   }
 
   setTargetLayer(layer: number): void {
+    if (layer !== this.forwarder.targetLayer) this.sinks.beforeChange?.();
     this.emitKeyframe(this.forwarder.setTargetLayer(layer));
   }
 
   /** Re-evaluates the layer from the publisher's layers, display size, bandwidth, manual choice. */
   chooseLayer(layers: readonly LayerInfo[], constraints: LayerConstraints): void {
-    this.emitKeyframe(this.forwarder.chooseLayer(layers, constraints));
+    this.setTargetLayer(this.forwarder.selectTarget(layers, constraints));
   }
 
   setMuted(muted: boolean): void {
+    if (muted !== this.forwarder.isMuted) this.sinks.beforeChange?.();
     this.emitKeyframe(this.forwarder.setMuted(muted));
   }
 
@@ -178,7 +185,7 @@ export class DownTrack {
     this.buffer.store(decision.sequenceNumber, packet, rewrite.timestamp, rewrite.pictureId ?? -1, rewrite.tl0PicIdx ?? -1);
     this.packetsSent++;
     this.bytesSent += packet.length;
-    this.sinks.forwardRtp(packet, rewrite);
+    this.sinks.forwardRtp(packet, rewrite, this.forwarder.isSteady && decision.switchedToLayer === undefined && decision.sequenceNumber === this.forwarder.munger.last.sequenceNumber);
   }
 
   /** The rewrite a stored packet was sent with (SSRC and payload type are this down-track's). */

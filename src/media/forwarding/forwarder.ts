@@ -120,8 +120,23 @@ export class Forwarder {
    * share and a manual maximum (see selectLayer), with headroom before going up.
    */
   chooseLayer(layers: readonly LayerInfo[], constraints: LayerConstraints): KeyframeRequest | undefined {
+    return this.setTargetLayer(this.selectTarget(layers, constraints));
+  }
+
+  /** The layer `chooseLayer` would target now. */
+  selectTarget(layers: readonly LayerInfo[], constraints: LayerConstraints): number {
     const current = this.current === NO_LAYER ? this.target : this.current;
-    return this.setTargetLayer(selectLayer(layers, { ...constraints, currentLayer: current }));
+    return selectLayer(layers, { ...constraints, currentLayer: current });
+  }
+
+  /**
+   * Every packet of the current layer is forwarded with the same rewrite until the next call that
+   * changes the target or mute: forwarding, not muted, on the target layer (audio: not muted).
+   */
+  get isSteady(): boolean {
+    if (this.muted) return false;
+    if (this.kind === 'audio') return true;
+    return this.target !== NO_LAYER && this.current === this.target;
   }
 
   setMuted(muted: boolean): KeyframeRequest | undefined {

@@ -129,3 +129,52 @@ describe('TrackFanout packet ownership', () => {
     expect(fanout.drops.get('malformed')).toBe(1);
   });
 });
+
+describe('DownTrack and an engine that forwards the steady state itself (ADR 0011)', () => {
+  function steadySetup(clock: FakeClock) {
+    const log: string[] = [];
+    const dt = new DownTrack({
+      kind: 'video',
+      codec: 'vp8',
+      ssrc: 0xd0d0,
+      clockRate: 90000,
+      clock: clock.fn,
+      sinks: {
+        forwardRtp: (p, _r, steady) => log.push(`${p.readUInt16BE(2)}:${steady ? 'steady' : 'not'}`),
+        sendRtp: () => undefined,
+        requestKeyframe: () => undefined,
+        beforeChange: () => log.push('change'),
+      },
+    });
+    return { dt, log };
+  }
+
+  it('says which packets are steady: in order, on the target layer, not the switch packet', () => {
+    const clock = new FakeClock();
+    const { dt, log } = steadySetup(clock);
+    dt.start();
+    dt.writeRtp(vp8Packet({ ssrc: 1, seq: 100, ts: 0, keyframe: true }), 0); // completes the switch to layer 0
+    dt.writeRtp(vp8Packet({ ssrc: 1, seq: 101, ts: 3000 }), 0);
+    dt.writeRtp(vp8Packet({ ssrc: 1, seq: 103, ts: 6000 }), 0); // a gap: still in order
+    dt.writeRtp(vp8Packet({ ssrc: 1, seq: 102, ts: 6000 }), 0); // late: same offsets, but `last` does not move
+    expect(log).toEqual(['100:not', '101:steady', '103:steady', '102:not']);
+  });
+
+  it('calls beforeChange before a target or mute change, and not when nothing changes', () => {
+    const clock = new FakeClock();
+    const { dt, log } = steadySetup(clock);
+    dt.start();
+    dt.writeRtp(vp8Packet({ ssrc: 1, seq: 100, ts: 0, keyframe: true }), 0);
+    dt.setTargetLayer(0);
+    dt.setMuted(false);
+    expect(log).toEqual(['100:not']);
+    dt.setMuted(true);
+    expect(log).toEqual(['100:not', 'change']);
+    dt.writeRtp(vp8Packet({ ssrc: 1, seq: 101, ts: 3000 }), 0); // muted: dropped, nothing forwarded
+    dt.setMuted(false);
+    dt.setTargetLayer(2);
+    expect(log).toEqual(['100:not', 'change', 'change', 'change']);
+    dt.chooseLayer([{ index: 0, bitrate: 100_000, active: true, width: 320, height: 180 }], { bandwidth: 10_000_000 });
+    expect(log.filter((l) => l === 'change')).toHaveLength(4);
+  });
+});
