@@ -1,9 +1,10 @@
 // The media pump (media_pump.cc): a native thread that owns the receiving of some UDP sockets,
 // opens the SRTP of registered incoming streams, forwards their steady state to subscriber routes
 // without entering JavaScript, and hands every datagram to JavaScript afterwards, in arrival order.
-// This header holds the per-packet part (no sockets, no N-API): how one decrypted publisher packet
-// becomes one subscriber's packet, byte for byte what the TypeScript path writes
-// (werift-extensions.ts canonicalInPlace -> outgoing-header.ts -> rewrite.ts -> srtpSeal).
+// Its state is media_pump_internal.h, its JavaScript API media_pump_api.cc.
+// This header holds the per-packet part (media_pump_rewrite.cc; no sockets, no N-API): how one
+// decrypted publisher packet becomes one subscriber's packet, byte for byte what the TypeScript
+// path writes (werift-extensions.ts canonicalInPlace -> outgoing-header.ts -> rewrite.ts -> srtpSeal).
 #pragma once
 #include <cstddef>
 #include <cstdint>
