@@ -53,11 +53,16 @@ export function createMetrics(registry = new Registry()) {
       gauge('parley_sfu_data_relayed_total', 'Data-channel messages relayed to subscribers', (s) => s.counters.dataRelayed);
       gauge('parley_sfu_data_dropped_total', 'Data-channel messages dropped (malformed, no permission, channel closed)', (s) => s.counters.dataDropped);
       gauge('parley_sfu_subscriptions_refused_total', 'Subscriptions refused by admission control', (s) => s.counters.subscriptionsRefused);
+      gauge('parley_sfu_pump_packets_sent_total', 'RTP packets the media pump\'s native thread sent to subscribers itself (ADR 0011)', (s) => s.pump.sent);
+      gauge('parley_sfu_pump_send_failures_total', 'Packets the media pump could not send (socket buffer full)', (s) => s.pump.sendFailures);
+      gauge('parley_sfu_pump_holds_total', 'Publisher packets that were not steady and held their stream until JavaScript handled them', (s) => s.pump.held);
+      gauge('parley_sfu_pump_dropped_total', 'Datagrams the media pump dropped because JavaScript fell behind', (s) => s.pump.dropped);
+      gauge('parley_sfu_pump_mismatches_total', 'Packets the media pump sent that JavaScript would have rewritten differently (should stay 0)', (s) => s.pump.mismatches);
     },
   };
 }
 
 /** What the metrics read from the SFU. */
-export type SfuSnapshot = Pick<SfuStats, 'peers' | 'publishedTracks' | 'subscriptions' | 'packetsIn' | 'packetsInFast' | 'packetsOut' | 'load' | 'workers' | 'counters'>;
+export type SfuSnapshot = Pick<SfuStats, 'peers' | 'publishedTracks' | 'subscriptions' | 'packetsIn' | 'packetsInFast' | 'packetsOut' | 'load' | 'workers' | 'counters' | 'pump'>;
 
 export type Metrics = ReturnType<typeof createMetrics>;

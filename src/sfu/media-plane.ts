@@ -23,6 +23,20 @@ export interface SfuCounters {
   subscriptionsRefused: number;
 }
 
+export interface PumpCounters {
+  /** RTP packets the pump's thread sent to subscribers itself. */
+  sent: number;
+  sendFailures: number;
+  /** Packets that were not steady and held their stream until JavaScript had handled them. */
+  held: number;
+  /** Datagrams dropped because JavaScript fell behind the pump. */
+  dropped: number;
+  /** Replayed packets whose JavaScript decision differed from what the pump sent (the route is disarmed). */
+  mismatches: number;
+}
+
+export const NO_PUMP: PumpCounters = { sent: 0, sendFailures: 0, held: 0, dropped: 0, mismatches: 0 };
+
 export interface SfuStats {
   rooms: number;
   peers: number;
@@ -36,6 +50,8 @@ export interface SfuStats {
   /** Event-loop utilisation of the busiest media thread (0..1). */
   load: number;
   counters: SfuCounters;
+  /** The media pumps' own counters (ADR 0011), summed over the media threads; zeros without a pump. */
+  pump: PumpCounters;
   /** One entry per media worker (empty when media runs in the main thread). */
   workers: Array<{ rooms: number; peers: number; load: number }>;
 }

@@ -18,7 +18,7 @@ import { monotonicClock } from '../media/forwarding/index.js';
 import type { IceCandidateInit, SfuTarget } from '../signaling/protocol.js';
 import type { SfuPeer } from './sfu-peer.js';
 import { SfuRoom } from './sfu-room.js';
-import type { MediaPlane, SfuCounters, SfuStats, TrackSettingsInput } from './media-plane.js';
+import { NO_PUMP, type MediaPlane, type SfuCounters, type SfuStats, type TrackSettingsInput } from './media-plane.js';
 import { PortWindows } from './port-windows.js';
 import type { MediaParticipant, MediaRoom } from './types.js';
 
@@ -192,7 +192,7 @@ export class SfuService implements MediaPlane {
       }
       for (const p of room.peers.values()) subscriptions += p.subscriptions.size;
     }
-    return { rooms: this.rooms.size, peers, publishedTracks, subscriptions, packetsIn, packetsInFast, packetsOut, load: this.load, counters: { ...this.counters }, workers: [] };
+    return { rooms: this.rooms.size, peers, publishedTracks, subscriptions, packetsIn, packetsInFast, packetsOut, load: this.load, counters: { ...this.counters }, pump: this.pump?.counters() ?? { ...NO_PUMP }, workers: [] };
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import { ParleyError, ERRORS, type ErrorCode } from '../core/errors.js';
 import type { RoomEvent } from '../core/room-service.js';
 import type { Logger } from '../observability/logger.js';
 import type { IceCandidateInit, SfuTarget } from '../signaling/protocol.js';
-import type { MediaPlane, SfuStats, TrackSettingsInput } from './media-plane.js';
+import { NO_PUMP, type MediaPlane, type PumpCounters, type SfuStats, type TrackSettingsInput } from './media-plane.js';
 import type { MediaParticipant, MediaRoom } from './types.js';
 import type { FromMediaWorker, MediaCall, MediaWorkerInit, ToMediaWorker } from './worker-protocol.js';
 
@@ -149,6 +149,7 @@ export class WorkerMediaPlane implements MediaPlane {
     const total: SfuStats = {
       rooms: 0, peers: 0, publishedTracks: 0, subscriptions: 0, packetsIn: 0, packetsInFast: 0, packetsOut: 0, load: 0,
       counters: { packetsOutEnded: 0, dataRelayed: 0, dataDropped: 0, subscriptionsRefused: 0 },
+      pump: { ...NO_PUMP },
       workers: [],
     };
     for (const s of all) {
@@ -164,6 +165,7 @@ export class WorkerMediaPlane implements MediaPlane {
       total.counters.dataRelayed += s.counters.dataRelayed;
       total.counters.dataDropped += s.counters.dataDropped;
       total.counters.subscriptionsRefused += s.counters.subscriptionsRefused;
+      for (const key of Object.keys(total.pump) as Array<keyof PumpCounters>) total.pump[key] += s.pump[key];
       total.workers.push({ rooms: s.rooms, peers: s.peers, load: s.load });
     }
     return total;

@@ -96,6 +96,13 @@ export class MediaPump {
     if (restart) handed.handle.recvStart();
   }
 
+  /** What the native thread counted, and the replay's mismatches. */
+  counters(): { sent: number; sendFailures: number; held: number; dropped: number; mismatches: number } {
+    if (this.closed) return { sent: 0, sendFailures: 0, held: 0, dropped: 0, mismatches: this.mismatches };
+    const s = this.native.pumpStats(this.pump);
+    return { sent: s.sent, sendFailures: s.sendFailures, held: s.held, dropped: s.dropped, mismatches: this.mismatches };
+  }
+
   newRouteId(): number {
     return this.nextRouteId++;
   }

@@ -148,6 +148,10 @@ describe.each([
       expect(fast).toBeLessThan(packetsIn);
       expect(metrics).toMatch(new RegExp(`^parley_sfu_workers ${workers}$`, 'm'));
       expect(metrics).toMatch(/^parley_native_addon 1$/m);
+      // the steady state went through the media pump (ADR 0011), every replayed decision agreeing
+      expect(Number(/^parley_sfu_pump_packets_sent_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(50);
+      expect(metrics).toMatch(/^parley_sfu_pump_mismatches_total 0$/m);
+      expect(metrics).toMatch(/^parley_sfu_pump_dropped_total 0$/m);
       expect(metrics).toMatch(/^parley_sfu_subscriptions 2$/m);
       for (const sub of [subA, subB]) {
         const offer = sub.offers.at(-1);

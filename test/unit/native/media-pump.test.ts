@@ -222,6 +222,8 @@ interface Setup {
   inPort: number;
   inFd: number;
   received: Inbox<Buffer>;
+  /** The socket the route was armed with. */
+  outbound: dgram.Socket;
   pub: ReturnType<typeof session>;
   sub: ReturnType<typeof session>;
   send(data: Buffer): void;
@@ -247,7 +249,7 @@ async function setup(p: Profile, opts: { batchMs?: number; batch?: boolean; para
   const sockaddr = native.udpAddress('127.0.0.1', subscriber.address().port)!;
   native.pumpArm(pump, 1, IN_SSRC, sub.sender, udpSocketFd(outbound)!, sockaddr, opts.params ?? routeParams());
   const inPort = inbound.address().port;
-  return { pump, items, calls, publisher, inPort, inFd, received, pub, sub, send: (d) => publisher.send(d, inPort, '127.0.0.1') };
+  return { pump, items, calls, publisher, inPort, inFd, received, outbound, pub, sub, send: (d) => publisher.send(d, inPort, '127.0.0.1') };
 }
 
 /** Checks a forwarded packet against the TypeScript path, abs-send-time aside (within a few ms of now). */
@@ -410,6 +412,34 @@ describe('media pump', () => {
     expect(open(s.sub.receiver, got[1]!, 7)).toBeUndefined();
     expect(native.pumpDisarm(s.pump, 1)).toEqual({ roc: 8, lastSeq: 1 });
     expect(native.pumpDisarm(s.pump, 1)).toBeUndefined();
+  });
+
+  it('turns batching on and off for an ingress (pumpSetBatch)', async () => {
+    const s = await setup(PROFILES[0], { batch: false, batchMs: 10_000 });
+    s.send(seal(s.pub.ts, publisherPacket({ seq: 1000 }), 0));
+    await s.items.until(1);
+    s.send(seal(s.pub.ts, publisherPacket({ seq: 1001 }), 0));
+    await s.items.until(2);
+    expect(s.calls.map((c) => c.length)).toEqual([1, 1]); // each at once
+    native.pumpSetBatch(s.pump, IN_SSRC, true);
+    s.send(seal(s.pub.ts, publisherPacket({ seq: 1002 }), 0));
+    s.send(seal(s.pub.ts, publisherPacket({ seq: 1003 }), 0));
+    await s.received.until(4); // forwarded at once, held back from JavaScript
+    await vi.waitFor(() => expect(native.pumpStats(s.pump).forwarded).toBe(4), { timeout: 2000, interval: 2 });
+    expect(s.calls.length).toBe(2);
+    expect(native.pumpDrain(s.pump).map((i) => i.data.readUInt16BE(2))).toEqual([1002, 1003]);
+    expect(() => native.pumpSetBatch(s.pump, 0x1234, true)).toThrow(/no such ingress/);
+    expect(() => native.pumpSetBatch(s.pump, IN_SSRC, 1 as unknown as boolean)).toThrow(TypeError);
+  });
+
+  it('sends on a descriptor of its own: Node closing the socket a route was armed with does not stop the route', async () => {
+    const s = await setup(PROFILES[1]);
+    sockets.splice(sockets.indexOf(s.outbound), 1);
+    s.outbound.close();
+    await once(s.outbound, 'close');
+    s.send(seal(s.pub.ts, publisherPacket({ seq: 1000 }), 0));
+    expect((await s.received.until(1)).length).toBe(1);
+    expect(native.pumpStats(s.pump)).toMatchObject({ sent: 1, sendFailures: 0 });
   });
 
   it('sends nothing to a disarmed route', async () => {
