@@ -56,7 +56,10 @@ export class PumpRoute {
     ) {
       this.pump.mismatches++;
       this.disarm();
+      return true;
     }
+    // werift's rollover state follows what the pump sent on the SSRC
+    this.srtp?.advanceRollover(this.ssrc, rewrite.sequenceNumber);
     return true;
   }
 

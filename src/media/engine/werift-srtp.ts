@@ -119,6 +119,15 @@ export class WeriftSrtpSender {
     return state;
   }
 
+  /**
+   * werift's rollover rule for a packet sent on `ssrc` by someone else (the media pump), so that
+   * what is sealed here later on the same SSRC (a retransmission, a packet after a disarm) carries
+   * the right rollover counter.
+   */
+  advanceRollover(ssrc: number, sequenceNumber: number): void {
+    this.context.updateRolloverCount(sequenceNumber, this.rolloverState(ssrc));
+  }
+
   /** Seals `out` = header || plaintext || room for the tag in place. */
   seal(out: Buffer, headerLength: number): void {
     this.sealWith(out, headerLength, this.rolloverCounter(out));
