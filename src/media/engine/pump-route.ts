@@ -15,51 +15,61 @@ import type { MediaPump } from './media-pump.js';
 import type { OutgoingHeaderWriter } from './outgoing-header.js';
 import type { WeriftSrtpSender } from './werift-srtp.js';
 
+/** One arming of a route: what the pump was given, and what a replayed packet is checked against. */
+interface Arming {
+  /** A new id per arming, so that a replayed packet names the arming it was sent under. */
+  readonly id: number;
+  readonly ingressSsrc: number;
+  readonly ssrc: number;
+  readonly seqDelta: number;
+  readonly tsDelta: number;
+  readonly payloadType: number;
+  readonly pictureIdDelta: number;
+  readonly tl0Delta: number;
+  /** The SRTP sender whose rollover state the arming follows. */
+  readonly srtp: WeriftSrtpSender;
+}
+
 export class PumpRoute {
-  /** 0 while disarmed; a new id per arming, so that a replayed packet names the arming it was sent under. */
-  private id = 0;
+  private current: Arming | undefined;
   /**
    * The arming last disarmed: packets the pump sent under it may still be replayed (the drain in
    * `beforeChange` replays them right after the disarm), and they were sent: JavaScript must not
    * send them again, nor arm on them.
    */
-  private retiredId = 0;
-  private ingressSsrc = 0;
-  private ssrc = 0;
-  private seqDelta = 0;
-  private tsDelta = 0;
-  private payloadType = 0;
-  private pictureIdDelta = 0;
-  private tl0Delta = 0;
-  /** The SRTP sender whose rollover state the route took (werift's state, given back on disarm). */
-  private srtp: WeriftSrtpSender | undefined;
+  private retired: Arming | undefined;
 
   constructor(private readonly pump: MediaPump) {}
 
   get armed(): boolean {
-    return this.id !== 0;
+    return this.current !== undefined;
   }
 
   /**
    * True when the pump already sent this packet on this route: the caller skips its own send. A
-   * decision that differs from the route's offsets disarms it (the pump's packet is out already).
+   * decision that differs from the arming's offsets disarms the route (the pump's packet is out
+   * already).
    */
   servedByPump(packet: Buffer, rewrite: PacketRewrite | undefined): boolean {
-    const item = this.pump.replaying;
-    const id = this.id !== 0 ? this.id : this.retiredId;
-    if (item === undefined || id === 0 || item.routes === undefined || !item.routes.includes(id)) return false;
+    const routes = this.pump.replaying?.routes;
+    if (routes === undefined) return false;
+    const current = this.current;
+    const retired = this.retired;
+    const arming =
+      current !== undefined && routes.includes(current.id) ? current : retired !== undefined && routes.includes(retired.id) ? retired : undefined;
+    if (arming === undefined) return false;
     if (
       rewrite === undefined ||
-      rewrite.ssrc !== this.ssrc ||
-      rewrite.sequenceNumber !== ((packet.readUInt16BE(2) + this.seqDelta) & 0xffff) ||
-      rewrite.timestamp !== ((packet.readUInt32BE(4) + this.tsDelta) >>> 0)
+      rewrite.ssrc !== arming.ssrc ||
+      rewrite.sequenceNumber !== ((packet.readUInt16BE(2) + arming.seqDelta) & 0xffff) ||
+      rewrite.timestamp !== ((packet.readUInt32BE(4) + arming.tsDelta) >>> 0)
     ) {
       this.pump.mismatches++;
-      this.disarm();
+      if (arming === current) this.disarm();
       return true;
     }
     // werift's rollover state follows what the pump sent on the SSRC
-    this.srtp?.advanceRollover(this.ssrc, rewrite.sequenceNumber);
+    arming.srtp.advanceRollover(arming.ssrc, rewrite.sequenceNumber);
     return true;
   }
 
@@ -81,15 +91,17 @@ export class PumpRoute {
       if (rewrite.pictureId !== undefined && fields.pictureIdOffset >= 0) pictureIdDelta = mod(rewrite.pictureId - fields.pictureId, 0x8000);
       if (rewrite.tl0PicIdx !== undefined && fields.tl0Offset >= 0) tl0Delta = mod(rewrite.tl0PicIdx - fields.tl0PicIdx, 0x100);
     }
+    const c = this.current;
     if (
-      this.id !== 0 &&
-      this.ingressSsrc === ingressSsrc &&
-      this.ssrc === rewrite.ssrc &&
-      this.seqDelta === seqDelta &&
-      this.tsDelta === tsDelta &&
-      this.payloadType === payloadType &&
-      this.pictureIdDelta === pictureIdDelta &&
-      this.tl0Delta === tl0Delta
+      c !== undefined &&
+      c.srtp === srtp &&
+      c.ingressSsrc === ingressSsrc &&
+      c.ssrc === rewrite.ssrc &&
+      c.seqDelta === seqDelta &&
+      c.tsDelta === tsDelta &&
+      c.payloadType === payloadType &&
+      c.pictureIdDelta === pictureIdDelta &&
+      c.tl0Delta === tl0Delta
     ) {
       return;
     }
@@ -113,25 +125,18 @@ export class PumpRoute {
     };
     const id = this.pump.newRouteId();
     this.pump.addon.pumpArm(this.pump.handle, id, ingressSsrc, sender, route.fd, route.sockaddr, params);
-    this.id = id;
-    this.srtp = srtp;
-    this.ingressSsrc = ingressSsrc;
-    this.ssrc = rewrite.ssrc;
-    this.seqDelta = seqDelta;
-    this.tsDelta = tsDelta;
-    this.payloadType = payloadType;
-    this.pictureIdDelta = pictureIdDelta;
-    this.tl0Delta = tl0Delta;
+    this.current = { id, ingressSsrc, ssrc: rewrite.ssrc, seqDelta, tsDelta, payloadType, pictureIdDelta, tl0Delta, srtp };
   }
 
   /** Stops the pump sending on this route; werift's rollover state takes what the pump reached. */
   disarm(): void {
-    if (this.id === 0) return;
-    const reached = this.pump.addon.pumpDisarm(this.pump.handle, this.id);
-    this.retiredId = this.id;
-    this.id = 0;
-    if (reached !== undefined && this.srtp !== undefined) {
-      const state = this.srtp.rolloverState(this.ssrc);
+    const arming = this.current;
+    if (arming === undefined) return;
+    const reached = this.pump.addon.pumpDisarm(this.pump.handle, arming.id);
+    this.retired = arming;
+    this.current = undefined;
+    if (reached !== undefined) {
+      const state = arming.srtp.rolloverState(arming.ssrc);
       state.rolloverCounter = reached.roc;
       state.lastSequenceNumber = reached.lastSeq;
       state.rolloverHasProcessed = true;
