@@ -18,7 +18,7 @@
  * Everything else keeps werift's path: STUN, DTLS, SRTCP, RTX and RED (their SSRC or payload type is not registered),
  * packets of a stream not seen yet, and any packet while the track is stopped. ADR 0010.
  */
-import { SrtpAuthenticationError, type RTCDtlsTransport, type RTCRtpReceiver } from 'werift';
+import { SrtpAuthenticationError, type RTCDtlsTransport, type RTCRtpReceiver, type SrtpSession } from 'werift';
 import { rtpHeaderLength } from '../rtp/header.js';
 import { canonicalInPlace } from './werift-extensions.js';
 import type { PumpItem } from '../../native/index.js';
@@ -67,17 +67,9 @@ interface Registered extends FastStream {
   batch: boolean;
 }
 
-/** werift's per-SSRC rollover state of its remote SRTP context (see native-srtp-receive.ts). */
-interface RolloverState {
-  ssrc: number;
-  rolloverCounter: number;
-  lastSequenceNumber: number;
-  rolloverHasProcessed?: boolean | undefined;
-}
-interface RemoteContext {
-  readonly srtpSSRCStates: Record<number, RolloverState | undefined>;
-  updateRolloverCount(sequenceNumber: number, state: RolloverState): void;
-}
+/** werift's SRTP context for what arrives (its per-SSRC rollover state). */
+type RemoteContext = SrtpSession['remoteContext'];
+type SrtpSsrcState = ReturnType<RemoteContext['getSrtpSsrcState']>;
 
 /** A socket of werift's with the listener the fast path put in front of werift's. */
 interface HookedSocket {
@@ -270,21 +262,8 @@ export class FastReceive {
       if (error instanceof SrtpAuthenticationError) return true; // werift drops it the same way
       throw error;
     }
-    // what werift's statistics read, taken before the header is rewritten in place
-    const headerSize = rtpHeaderLength(plain);
-    if (headerSize < 0) return true; // malformed: werift drops it too
-    const padding = (plain[0]! & 0x20) !== 0 ? plain[plain.length - 1]! : 0;
-    const fields = FIELDS.header;
-    fields.sequenceNumber = plain.readUInt16BE(2);
-    fields.ssrc = stream.ssrc;
-    fields.timestamp = plain.readUInt32BE(4);
-    fields.serializeSize = headerSize;
-    FIELDS.payload.length = Math.max(0, plain.length - headerSize - padding);
-    const packet = canonicalInPlace(plain, stream.audioLevelId);
-    if (packet === undefined) return true;
-    const statistics = receiver.remoteStreams[stream.ssrc];
-    if (statistics !== undefined) addToStatistics(statistics, fields, FIELDS.payload.length, Date.now() / 1000);
-    if (stream.video && nackEnabled(stream, receiver)) receiver.nack.addPacket(FIELDS);
+    const packet = received(stream, receiver, plain, Date.now() / 1000);
+    if (packet === undefined) return true; // malformed: werift drops it too
     this.taken++;
     if (this.pump !== undefined) this.deliverTracked(dtls, stream, packet);
     else stream.deliver(packet);
@@ -305,27 +284,29 @@ export class FastReceive {
     const byPump = counts.sentByPump;
     stream.deliver(packet);
     const batch = counts.sentByJavaScript === byJavaScript && counts.sentByPump > byPump;
-    const state = remoteContextOf(dtls)?.srtpSSRCStates[stream.ssrc];
-    if (state === undefined) return;
+    // the steady state, every packet: nothing to tell the pump
+    if (stream.pumped && !stream.held && batch === stream.batch) return;
+    const context = remoteContextOf(dtls);
+    const state = context?.srtpSSRCStates[stream.ssrc];
+    if (context === undefined || state === undefined) return;
     if (!stream.pumped) {
-      this.register(dtls, stream, state, batch);
+      this.register(context, stream, state, batch);
       return;
     }
     if (stream.held) {
       stream.held = false;
       stream.batch = batch;
       pump.addon.pumpRelease(pump.handle, stream.ssrc, state.rolloverCounter, state.lastSequenceNumber, batch);
-    } else if (batch !== stream.batch) {
+    } else {
       stream.batch = batch;
       pump.addon.pumpSetBatch(pump.handle, stream.ssrc, batch);
     }
   }
 
   /** Makes a stream the pump's ingress (decrypting with a cipher context of its own) and hands it the connection's sockets. */
-  private register(dtls: RTCDtlsTransport, stream: Registered, state: RolloverState, batch: boolean): void {
+  private register(context: RemoteContext, stream: Registered, state: SrtpSsrcState, batch: boolean): void {
     const pump = this.pump!;
-    const context = remoteContextOf(dtls);
-    const keys = context !== undefined ? nativeSrtpKeys(context as unknown as Parameters<typeof nativeSrtpKeys>[0]) : undefined;
+    const keys = nativeSrtpKeys(context);
     if (keys === undefined) return;
     const receiver = pump.addon.srtpReceiver(...keys.args);
     pump.addon.pumpSetIngress(pump.handle, stream.ssrc, stream.payloadType, receiver, state.rolloverCounter, state.lastSequenceNumber, stream.audioLevelId ?? 0, batch);
@@ -361,21 +342,9 @@ export class FastReceive {
     hooked.pairStats(plain);
     // werift's rollover state follows, as if werift had decrypted it (native-srtp-receive.ts)
     const context = remoteContextOf(dtls);
-    if (context !== undefined) advanceRollover(context, ssrc, plain.readUInt16BE(2));
-    const headerSize = rtpHeaderLength(plain);
-    if (headerSize < 0) return;
-    const padding = (plain[0]! & 0x20) !== 0 ? plain[plain.length - 1]! : 0;
-    const fields = FIELDS.header;
-    fields.sequenceNumber = plain.readUInt16BE(2);
-    fields.ssrc = ssrc;
-    fields.timestamp = plain.readUInt32BE(4);
-    fields.serializeSize = headerSize;
-    FIELDS.payload.length = Math.max(0, plain.length - headerSize - padding);
-    const packet = canonicalInPlace(plain, stream.audioLevelId);
+    if (context !== undefined) context.updateRolloverCount(plain.readUInt16BE(2), context.getSrtpSsrcState(ssrc));
+    const packet = received(stream, receiver, plain, item.arrivalMs / 1000);
     if (packet === undefined) return;
-    const statistics = receiver.remoteStreams[ssrc];
-    if (statistics !== undefined) addToStatistics(statistics, fields, FIELDS.payload.length, item.arrivalMs / 1000);
-    if (stream.video && nackEnabled(stream, receiver)) receiver.nack.addPacket(FIELDS);
     this.takenFromPump++;
     this.deliverTracked(dtls, stream, packet);
   }
@@ -447,16 +416,28 @@ function nackEnabled(stream: Registered, receiver: ReceiverInternals): boolean {
 }
 
 function remoteContextOf(dtls: RTCDtlsTransport): RemoteContext | undefined {
-  return (dtls.srtp as unknown as { remoteContext?: RemoteContext } | undefined)?.remoteContext;
+  return (dtls.srtp as SrtpSession | undefined)?.remoteContext;
 }
 
-/** werift's receive rule on its own per-SSRC state, for a packet werift did not decrypt itself. */
-function advanceRollover(context: RemoteContext, ssrc: number, sequenceNumber: number): void {
-  const states = context.srtpSSRCStates;
-  let state = states[ssrc];
-  if (state === undefined) {
-    state = { ssrc, rolloverCounter: 0, lastSequenceNumber: 0, rolloverHasProcessed: undefined };
-    states[ssrc] = state;
-  }
-  context.updateRolloverCount(sequenceNumber, state);
+/**
+ * What werift's receiver does with a decrypted packet of a registered stream, however it was
+ * decrypted: its statistics (read before the header is rewritten in place) and NACK generator fed,
+ * the canonical extension form written. The packet to deliver, or undefined when it is malformed.
+ */
+function received(stream: Registered, receiver: ReceiverInternals, plain: Buffer, arrivalSeconds: number): Buffer | undefined {
+  const headerSize = rtpHeaderLength(plain);
+  if (headerSize < 0) return undefined;
+  const padding = (plain[0]! & 0x20) !== 0 ? plain[plain.length - 1]! : 0;
+  const fields = FIELDS.header;
+  fields.sequenceNumber = plain.readUInt16BE(2);
+  fields.ssrc = stream.ssrc;
+  fields.timestamp = plain.readUInt32BE(4);
+  fields.serializeSize = headerSize;
+  FIELDS.payload.length = Math.max(0, plain.length - headerSize - padding);
+  const packet = canonicalInPlace(plain, stream.audioLevelId);
+  if (packet === undefined) return undefined;
+  const statistics = receiver.remoteStreams[stream.ssrc];
+  if (statistics !== undefined) addToStatistics(statistics, fields, FIELDS.payload.length, arrivalSeconds);
+  if (stream.video && nackEnabled(stream, receiver)) receiver.nack.addPacket(FIELDS);
+  return packet;
 }
