@@ -185,7 +185,7 @@ export class DownTrack {
     this.buffer.store(decision.sequenceNumber, packet, rewrite.timestamp, rewrite.pictureId ?? -1, rewrite.tl0PicIdx ?? -1);
     this.packetsSent++;
     this.bytesSent += packet.length;
-    this.sinks.forwardRtp(packet, rewrite, this.forwarder.isSteady && decision.switchedToLayer === undefined && decision.sequenceNumber === this.forwarder.munger.last.sequenceNumber);
+    this.sinks.forwardRtp(packet, rewrite, this.forwarder.isSteady && decision.switchedToLayer === undefined && decision.sequenceNumber === this.forwarder.munger.lastSequenceNumber);
   }
 
   /** The rewrite a stored packet was sent with (SSRC and payload type are this down-track's). */

@@ -75,6 +75,11 @@ export class RtpMunger {
     return this.started;
   }
 
+  /** The last sequence number sent to the subscriber, without the object `last` builds (per packet). */
+  get lastSequenceNumber(): number {
+    return this.lastSeq;
+  }
+
   /** Last sequence number and timestamp sent to the subscriber (for SR and RTX bookkeeping). */
   get last(): { readonly sequenceNumber: number; readonly timestamp: number; readonly at: number } {
     return { sequenceNumber: this.lastSeq, timestamp: this.lastTs, at: this.lastAt };
