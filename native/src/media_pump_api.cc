@@ -18,13 +18,38 @@ namespace pump {
 
 namespace {
 
+// What a route holds: its sender context's reference and its own socket descriptor.
+void ReleaseRoute(napi_env env, Route& r) {
+  napi_delete_reference(env, r.sender_ref);
+  close(r.fd);
+}
+
+// Removes route `id` (the caller holds the pump's lock); false when it was not armed, else its
+// outgoing rollover state in `roc` and `last`.
+bool RemoveRoute(napi_env env, Pump* p, uint32_t id, uint32_t* roc, uint16_t* last) {
+  auto found = p->route_ingress.find(id);
+  if (found == p->route_ingress.end()) return false;
+  auto ingress = p->routes.find(found->second);
+  if (ingress != p->routes.end()) {
+    auto& list = ingress->second;
+    for (auto it = list.begin(); it != list.end(); ++it) {
+      if (it->id != id) continue;
+      *roc = it->roc;
+      *last = it->last_seq;
+      ReleaseRoute(env, *it);
+      list.erase(it);
+      break;
+    }
+    if (list.empty()) p->routes.erase(ingress);
+  }
+  p->route_ingress.erase(found);
+  return true;
+}
+
 void DeleteRefs(napi_env env, Pump* p) {
   for (auto& [ssrc, g] : p->ingresses) napi_delete_reference(env, g.receiver_ref);
   for (auto& [ssrc, list] : p->routes) {
-    for (Route& r : list) {
-      napi_delete_reference(env, r.sender_ref);
-      close(r.fd);
-    }
+    for (Route& r : list) ReleaseRoute(env, r);
   }
   p->ingresses.clear();
   p->routes.clear();
@@ -250,18 +275,9 @@ napi_value Arm(napi_env env, napi_callback_info info) {
   r.addr_length = to.addr_length;
   NAPI_OK(napi_create_reference(env, argv[3], 1, &r.sender_ref));
   std::lock_guard<std::mutex> lock(p->mu);
-  auto old = p->route_ingress.find(r.id);
-  if (old != p->route_ingress.end()) {
-    auto& list = p->routes[old->second];
-    for (auto it = list.begin(); it != list.end(); ++it) {
-      if (it->id == r.id) {
-        napi_delete_reference(env, it->sender_ref);
-        close(it->fd);
-        list.erase(it);
-        break;
-      }
-    }
-  }
+  uint32_t roc;
+  uint16_t last;
+  RemoveRoute(env, p, r.id, &roc, &last);  // an arming with the same id is replaced
   p->route_ingress[r.id] = r.ingress_ssrc;
   p->routes[r.ingress_ssrc].push_back(std::move(r));
   return nullptr;
@@ -278,21 +294,7 @@ napi_value Disarm(napi_env env, napi_callback_info info) {
   uint16_t last = 0;
   {
     std::lock_guard<std::mutex> lock(p->mu);
-    auto found = p->route_ingress.find(id);
-    if (found == p->route_ingress.end()) return Undefined(env);
-    auto& list = p->routes[found->second];
-    for (auto it = list.begin(); it != list.end(); ++it) {
-      if (it->id == id) {
-        roc = it->roc;
-        last = it->last_seq;
-        napi_delete_reference(env, it->sender_ref);
-        close(it->fd);
-        list.erase(it);
-        break;
-      }
-    }
-    if (list.empty()) p->routes.erase(found->second);
-    p->route_ingress.erase(found);
+    if (!RemoveRoute(env, p, id, &roc, &last)) return Undefined(env);
   }
   napi_value result, v;
   NAPI_OK(napi_create_object(env, &result));
